@@ -1,0 +1,111 @@
+/// <reference path="../../pocketbase/pb_data/types.d.ts" />
+// Outbox consumer leases. One process among several holds a consumer (a lease with a deadline);
+// only the holder may move its cursor, and the cursor only moves forward. Each operation is one
+// transaction, so two processes racing for a lease cannot both win.
+
+const MAX_TTL_S = 300;
+
+function findOrCreate(txApp, name) {
+  try {
+    return txApp.findFirstRecordByData("consumers", "name", name);
+  } catch (_) {
+    const consumer = new Record(txApp.findCachedCollectionByNameOrId("consumers"));
+    consumer.set("name", name);
+    consumer.set("cursor", 0);
+    return consumer;
+  }
+}
+
+function leaseExpired(consumer) {
+  const until = consumer.getDateTime("lease_until");
+  return until.isZero() || until.unix() * 1000 <= Date.now();
+}
+
+function view(consumer) {
+  return {
+    name: consumer.getString("name"),
+    cursor: consumer.getInt("cursor"),
+    holder: consumer.getString("holder"),
+    lease_until: consumer.getString("lease_until"),
+  };
+}
+
+function conflict(e, message, consumer) {
+  return e.json(409, { status: 409, message: message, data: view(consumer) });
+}
+
+function readBody(e) {
+  const body = e.requestInfo().body || {};
+  const holder = String(body.holder || "");
+  if (!holder || holder.length > 200) {
+    throw new BadRequestError("holder is required (1-200 characters).");
+  }
+  return { holder: holder, body: body };
+}
+
+/** POST .../lease {holder, ttl_s}: take or renew the lease. */
+function acquire(e) {
+  const name = e.request.pathValue("name");
+  const { holder, body } = readBody(e);
+  const ttl = Number(body.ttl_s || 30);
+  if (!Number.isFinite(ttl) || ttl < 1 || ttl > MAX_TTL_S) {
+    throw new BadRequestError(`ttl_s must be between 1 and ${MAX_TTL_S}.`);
+  }
+  let result = null;
+  e.app.runInTransaction((txApp) => {
+    const consumer = findOrCreate(txApp, name);
+    const current = consumer.getString("holder");
+    if (current && current !== holder && !leaseExpired(consumer)) {
+      result = conflict(e, `Consumer "${name}" is held by another process.`, consumer);
+      return;
+    }
+    consumer.set("holder", holder);
+    consumer.set("lease_until", new Date(Date.now() + ttl * 1000).toISOString());
+    txApp.save(consumer);
+    result = e.json(200, view(consumer));
+  });
+  return result;
+}
+
+/** DELETE .../lease {holder}: give the lease up (a no-op for a non-holder). */
+function release(e) {
+  const name = e.request.pathValue("name");
+  const { holder } = readBody(e);
+  e.app.runInTransaction((txApp) => {
+    const consumer = findOrCreate(txApp, name);
+    if (consumer.getString("holder") === holder) {
+      consumer.set("holder", "");
+      consumer.set("lease_until", "");
+      txApp.save(consumer);
+    }
+  });
+  return e.noContent(204);
+}
+
+/** POST .../cursor {holder, cursor}: the holder moves its cursor forward. */
+function advance(e) {
+  const name = e.request.pathValue("name");
+  const { holder, body } = readBody(e);
+  const cursor = Number(body.cursor);
+  if (!Number.isInteger(cursor) || cursor < 0) {
+    throw new BadRequestError("cursor must be a non-negative integer.");
+  }
+  let result = null;
+  e.app.runInTransaction((txApp) => {
+    const consumer = findOrCreate(txApp, name);
+    if (consumer.getString("holder") !== holder || leaseExpired(consumer)) {
+      result = conflict(e, `The lease on "${name}" is not held by "${holder}".`, consumer);
+      return;
+    }
+    if (cursor < consumer.getInt("cursor")) {
+      result = conflict(e, `The cursor of "${name}" only moves forward.`, consumer);
+      return;
+    }
+    consumer.set("cursor", cursor);
+    txApp.save(consumer);
+    result = e.json(200, view(consumer));
+  });
+  return result;
+}
+
+module.exports = { acquire, release, advance };

@@ -1,0 +1,19 @@
+/// <reference path="../pocketbase/pb_data/types.d.ts" />
+// Every create/update/delete of jobs and photos appends exactly one `events` row, atomically.
+// Record hooks (not request hooks) so batch requests, admin UI edits and $app.save() count too.
+
+onRecordCreate((e) => {
+  require(`${__hooks}/lib/outbox.js`).recordChange(e, "created");
+}, "jobs", "photos");
+
+onRecordUpdate((e) => {
+  require(`${__hooks}/lib/outbox.js`).recordChange(e, "updated");
+}, "jobs", "photos");
+
+onRecordDelete((e) => {
+  require(`${__hooks}/lib/outbox.js`).recordChange(e, "deleted");
+}, "jobs", "photos");
+
+onRecordCreate((e) => {
+  require(`${__hooks}/lib/outbox.js`).assignSeq(e);
+}, "events");
