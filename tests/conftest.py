@@ -1,0 +1,47 @@
+"""Session fixtures: one real PocketBase (the repo's migrations and hooks) and two teams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.teams import SeededTeam, make_team
+
+
+@pytest.fixture(scope="session")
+def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PocketBaseProcess]:
+    """The session's PocketBase. Loopback is exempt from rate limits here; the rate-limit test
+    uses a server of its own."""
+    pb = launch(tmp_path_factory.mktemp("pb") / "pb_data")
+    with pb.superuser_client() as su:
+        su.patch("/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}).raise_for_status()
+    yield pb
+    pb.cleanup()
+
+
+@pytest.fixture(scope="session")
+def superuser(pocketbase: PocketBaseProcess) -> Iterator[httpx.Client]:
+    with pocketbase.superuser_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def team_a(superuser: httpx.Client) -> SeededTeam:
+    return make_team(superuser, "Team A")
+
+
+@pytest.fixture(scope="session")
+def team_b(superuser: httpx.Client) -> SeededTeam:
+    return make_team(superuser, "Team B")
+
+
+@pytest.fixture
+def fresh_pocketbase(tmp_path: Path) -> Iterator[PocketBaseProcess]:
+    """A PocketBase of the test's own, for tests that restart it or change its settings."""
+    pb = launch(tmp_path / "pb_data")
+    yield pb
+    pb.cleanup()

@@ -1,0 +1,112 @@
+"""A real PocketBase process on a free port with a temp data dir, for tests and benchmarks.
+
+It runs the repo's migrations and hooks through `pocketbase/serve.sh`, exactly as `run.sh` does.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / ".venv" / "bin" / "pocketbase"
+SERVE = ROOT / "pocketbase" / "serve.sh"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PocketBaseProcess:
+    """Starts, stops, kills and restarts one PocketBase server (same data dir and port)."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.superuser_email = "superuser@fieldsync.test"
+        self.superuser_password = secrets.token_urlsafe(18)
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = data_dir.parent / f"pocketbase-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _cli(self, *args: str) -> None:
+        subprocess.run(
+            [str(BINARY), *args, "--dir", str(self.data_dir),
+             "--migrationsDir", str(ROOT / "pb_migrations"), "--hooksDir", str(ROOT / "pb_hooks")],
+            check=True, capture_output=True, env=self.env,
+        )
+
+    def setup(self) -> None:
+        """Apply migrations and create the superuser (what `run.sh` does on first run)."""
+        self._cli("migrate", "up")
+        self._cli("superuser", "upsert", self.superuser_email, self.superuser_password)
+
+    def start(self, timeout: float = 20.0) -> None:
+        env = {**self.env, "FIELDSYNC_PB_DIR": str(self.data_dir),
+               "FIELDSYNC_PB_HTTP": f"127.0.0.1:{self.port}"}
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen([str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"PocketBase exited early: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"PocketBase did not answer on {self.url} within {timeout} s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            os.killpg(self._proc.pid, sig)
+            self._proc.wait(timeout=20)
+        self._proc = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def superuser_token(self) -> str:
+        response = httpx.post(
+            f"{self.url}/api/collections/_superusers/auth-with-password",
+            json={"identity": self.superuser_email, "password": self.superuser_password},
+        )
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    def superuser_client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": self.superuser_token()},
+                            timeout=30)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def launch(data_dir: Path, **kwargs: object) -> PocketBaseProcess:
+    """Set up and start a PocketBase in `data_dir` (created if missing)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pb = PocketBaseProcess(data_dir, **kwargs)  # type: ignore[arg-type]
+    pb.setup()
+    pb.start()
+    return pb
