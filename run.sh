@@ -62,7 +62,7 @@ install_python() {  # install_python EXTRAS : the project (editable) into .venv,
 }
 
 # --- state -------------------------------------------------------------------------------
-random_secret() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+random_secret() { "$PY" -c 'import secrets; print("fs" + secrets.token_urlsafe(24))'; }  # never a leading "-"
 
 ensure_credentials() {
   mkdir -p "$STATE"; chmod 700 "$STATE"

@@ -17,3 +17,13 @@ onRecordDelete((e) => {
 onRecordCreate((e) => {
   require(`${__hooks}/lib/outbox.js`).assignSeq(e);
 }, "events");
+
+// The outbox is append-only: a sequence number is never moved, and the newest event is never
+// deleted (its number would be handed out again). Trimming old events stays possible.
+onRecordUpdate((e) => {
+  throw new BadRequestError("Events are append-only.");
+}, "events");
+
+onRecordDelete((e) => {
+  require(`${__hooks}/lib/outbox.js`).guardTrim(e);
+}, "events");

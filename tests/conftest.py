@@ -18,7 +18,9 @@ def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PocketBaseP
     uses a server of its own."""
     pb = launch(tmp_path_factory.mktemp("pb") / "pb_data")
     with pb.superuser_client() as su:
-        su.patch("/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}).raise_for_status()
+        su.patch(
+            "/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}
+        ).raise_for_status()
     yield pb
     pb.cleanup()
 

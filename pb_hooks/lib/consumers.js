@@ -4,6 +4,7 @@
 // transaction, so two processes racing for a lease cannot both win.
 
 const MAX_TTL_S = 300;
+const DEFAULT_TTL_S = 30;
 
 function findOrCreate(txApp, name) {
   try {
@@ -18,7 +19,7 @@ function findOrCreate(txApp, name) {
 
 function leaseExpired(consumer) {
   const until = consumer.getDateTime("lease_until");
-  return until.isZero() || until.unix() * 1000 <= Date.now();
+  return until.isZero() || until.time().unixMilli() <= Date.now();
 }
 
 function view(consumer) {
@@ -47,8 +48,8 @@ function readBody(e) {
 function acquire(e) {
   const name = e.request.pathValue("name");
   const { holder, body } = readBody(e);
-  const ttl = Number(body.ttl_s || 30);
-  if (!Number.isFinite(ttl) || ttl < 1 || ttl > MAX_TTL_S) {
+  const ttl = body.ttl_s === undefined ? DEFAULT_TTL_S : body.ttl_s;
+  if (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl < 1 || ttl > MAX_TTL_S) {
     throw new BadRequestError(`ttl_s must be between 1 and ${MAX_TTL_S}.`);
   }
   let result = null;
@@ -86,8 +87,8 @@ function release(e) {
 function advance(e) {
   const name = e.request.pathValue("name");
   const { holder, body } = readBody(e);
-  const cursor = Number(body.cursor);
-  if (!Number.isInteger(cursor) || cursor < 0) {
+  const cursor = body.cursor;
+  if (typeof cursor !== "number" || !Number.isInteger(cursor) || cursor < 0) {
     throw new BadRequestError("cursor must be a non-negative integer.");
   }
   let result = null;

@@ -65,4 +65,13 @@ function assignSeq(e) {
   });
 }
 
-module.exports = { recordChange, assignSeq };
+/** Lets old events be trimmed, but never the newest (MAX(seq)+1 would hand its number out again). */
+function guardTrim(e) {
+  const newest = nextSeq(e.app) - 1;
+  if (e.record.getInt("seq") >= newest) {
+    throw new BadRequestError("The newest event cannot be deleted.");
+  }
+  e.next();
+}
+
+module.exports = { recordChange, assignSeq, guardTrim };

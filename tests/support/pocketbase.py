@@ -31,21 +31,35 @@ def free_port() -> int:
 class PocketBaseProcess:
     """Starts, stops, kills and restarts one PocketBase server (same data dir and port)."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    ):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.superuser_email = "superuser@fieldsync.test"
-        self.superuser_password = secrets.token_urlsafe(18)
+        self.superuser_password = "pb" + secrets.token_urlsafe(
+            18
+        )  # never a leading "-" (a CLI flag)
         self.env = {**os.environ, **(env or {})}
         self.log_path = data_dir.parent / f"pocketbase-{self.port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _cli(self, *args: str) -> None:
         subprocess.run(
-            [str(BINARY), *args, "--dir", str(self.data_dir),
-             "--migrationsDir", str(ROOT / "pb_migrations"), "--hooksDir", str(ROOT / "pb_hooks")],
-            check=True, capture_output=True, env=self.env,
+            [
+                str(BINARY),
+                *args,
+                "--dir",
+                str(self.data_dir),
+                "--migrationsDir",
+                str(ROOT / "pb_migrations"),
+                "--hooksDir",
+                str(ROOT / "pb_hooks"),
+            ],
+            check=True,
+            capture_output=True,
+            env=self.env,
         )
 
     def setup(self) -> None:
@@ -54,11 +68,15 @@ class PocketBaseProcess:
         self._cli("superuser", "upsert", self.superuser_email, self.superuser_password)
 
     def start(self, timeout: float = 20.0) -> None:
-        env = {**self.env, "FIELDSYNC_PB_DIR": str(self.data_dir),
-               "FIELDSYNC_PB_HTTP": f"127.0.0.1:{self.port}"}
+        env = {
+            **self.env,
+            "FIELDSYNC_PB_DIR": str(self.data_dir),
+            "FIELDSYNC_PB_HTTP": f"127.0.0.1:{self.port}",
+        }
         log = self.log_path.open("ab")
-        self._proc = subprocess.Popen([str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self._proc = subprocess.Popen(
+            [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -95,8 +113,9 @@ class PocketBaseProcess:
         return str(response.json()["token"])
 
     def superuser_client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": self.superuser_token()},
-                            timeout=30)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": self.superuser_token()}, timeout=30
+        )
 
     def cleanup(self) -> None:
         self.stop()

@@ -48,11 +48,19 @@ def make_user(su: httpx.Client, team_id: str, role: str, tag: str) -> Member:
     password = secrets.token_urlsafe(12)
     response = su.post(
         "/api/collections/users/records",
-        json={"email": email, "password": password, "passwordConfirm": password,
-              "name": f"{role.title()} {tag}", "role": role, "team": team_id},
+        json={
+            "email": email,
+            "password": password,
+            "passwordConfirm": password,
+            "name": f"{role.title()} {tag}",
+            "role": role,
+            "team": team_id,
+        },
     )
     response.raise_for_status()
-    return Member(response.json()["id"], email, password, role, team_id, str(su.base_url).rstrip("/"))
+    return Member(
+        response.json()["id"], email, password, role, team_id, str(su.base_url).rstrip("/")
+    )
 
 
 def make_team(su: httpx.Client, name: str) -> SeededTeam:
@@ -61,7 +69,8 @@ def make_team(su: httpx.Client, name: str) -> SeededTeam:
     team_id = team.json()["id"]
     tag = f"{name.lower().replace(' ', '-')}-{secrets.token_hex(3)}"
     return SeededTeam(
-        id=team_id, name=name,
+        id=team_id,
+        name=name,
         field=make_user(su, team_id, "field", tag),
         office=make_user(su, team_id, "office", tag),
         admin=make_user(su, team_id, "admin", tag),
