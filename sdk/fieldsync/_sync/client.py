@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
 import httpx
