@@ -1,0 +1,138 @@
+"""The Mercure hub facade: routes for the app, `dispatch` for the outbox consumer.
+
+Routes (Mercure 0.x):
+- `GET  /.well-known/mercure`                      subscribe (SSE)
+- `POST /.well-known/mercure`                      publish (to the outbox, via `append`)
+- `POST /.well-known/mercure/token`                PocketBase user token -> subscriber JWT
+- `GET  /.well-known/mercure/subscriptions[...]`   active subscriptions of the team
+
+`close()` ends every stream with its final chunk. uvicorn runs the lifespan shutdown only once
+connections are closed, so call it when shutdown begins (see the sidecar's entry point).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.routing import BaseRoute, Route
+
+from sidecar.hub.bus import Bus, LocalBus
+from sidecar.hub.config import HubConfig
+from sidecar.hub.exchange import HUB_PATH, ResolveUser, TokenEndpoint
+from sidecar.hub.history import DurableLog, History
+from sidecar.hub.publish import Append, PublishEndpoint
+from sidecar.hub.subscribe import SubscribeEndpoint
+from sidecar.hub.subscribers import Counters, Registry
+from sidecar.hub.subscriptions import PATH as SUBSCRIPTIONS_PATH
+from sidecar.hub.subscriptions import SubscriptionsEndpoint
+from sidecar.hub.updates import Update
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HubStats:
+    """A snapshot for /metrics."""
+
+    subscribers: int
+    groups: int
+    updates_dispatched: int
+    dropped_slow: int
+
+
+class Hub:
+    def __init__(
+        self,
+        config: HubConfig,
+        durable_log: DurableLog,
+        append: Append,
+        resolve_user: ResolveUser,
+        bus: Bus | None = None,
+    ) -> None:
+        self._config = config
+        self._log = durable_log
+        self._counters = Counters()
+        self._registry = Registry(self._counters, max_queue=config.max_queue)
+        self._history = History(durable_log, size=config.history_size, page=config.history_page)
+        self._bus: Bus = bus or LocalBus()
+        self._subscribe = SubscribeEndpoint(config, self._registry, self._history, self.is_open)
+        self._publish = PublishEndpoint(config, append)
+        self._token = TokenEndpoint(config, resolve_user)
+        self._subscriptions = SubscriptionsEndpoint(config, self._registry)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._open = False
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(HUB_PATH, self._subscribe, methods=["GET"], name="mercure_subscribe"),
+            Route(HUB_PATH, self._publish.handle, methods=["POST"], name="mercure_publish"),
+            Route(f"{HUB_PATH}/token", self._token.handle, methods=["POST"], name="mercure_token"),
+            Route(SUBSCRIPTIONS_PATH, self._subscriptions.handle, name="mercure_subscriptions"),
+            Route(f"{SUBSCRIPTIONS_PATH}/{{rest:path}}", self._subscriptions.handle),
+        ]
+
+    def is_open(self) -> bool:
+        return self._open
+
+    async def start(self) -> None:
+        """Start after the log's newest update: earlier ones are served from the log."""
+        _, newest = await self._log.bounds()
+        self._history.start(newest)
+        self._registry.last_seq = newest
+        await self._bus.start(self._deliver)
+        self._tasks = [
+            asyncio.create_task(self._registry.pump(), name="mercure-pump"),
+            asyncio.create_task(self._beat(), name="mercure-heartbeat"),
+        ]
+        self._open = True
+        logger.info("hub started", extra={"seq": newest})
+
+    async def dispatch(self, update: Update) -> None:
+        """Fan `update` out to every hub process (called in seq order); does not wait for it."""
+        await self._bus.publish(update)
+
+    def _deliver(self, updates: Sequence[Update]) -> None:
+        for update in updates:
+            self._history.remember(update)
+        self._registry.deliver(updates)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.heartbeat_s)
+            try:
+                await self._registry.heartbeat()
+            except Exception:
+                logger.exception("heartbeat failed")
+
+    async def close(self) -> None:
+        """Refuse new subscribers, end every stream cleanly and wait (bounded) for them."""
+        self._open = False
+        await self._bus.close()
+        subscribers = list(self._registry)
+        for subscriber in subscribers:
+            subscriber.close("shutdown")
+        try:
+            async with asyncio.timeout(self._config.close_timeout_s):
+                await self._registry.wait_empty()
+        except TimeoutError:
+            logger.warning(
+                "streams still open at close", extra={"subscribers": len(self._registry)}
+            )
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        logger.info("hub closed", extra={"subscribers": len(subscribers)})
+
+    def stats(self) -> HubStats:
+        return HubStats(
+            subscribers=len(self._registry),
+            groups=self._registry.groups,
+            updates_dispatched=self._counters.dispatched,
+            dropped_slow=self._counters.dropped_slow,
+        )

@@ -1,0 +1,357 @@
+"""Connected subscribers and the fan-out to them.
+
+Subscribers with the same interest (topics asked for, selectors allowed) share a `Group`: an
+update is matched once per group, and its SSE frame, encoded once, is kept in the group. One
+pump task passes over the subscribers; each one holds its position (`sent_upto`, a seq) and
+gets everything its group holds past it in a single write, through its ASGI `send` run
+eagerly (no task, no wake-up per subscriber). Updates arriving during a pass reach the
+subscribers not yet passed in the same write: when writes are the bottleneck, a subscriber
+gets fewer, larger writes instead of falling behind.
+
+A subscriber whose socket is full is `busy` (a task finishes its write); so is one replaying
+history. The pump skips busy subscribers and catches them up once they are free; one more
+than `max_queue` updates behind is dropped. Nobody waits for anybody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Message, Send
+
+from sidecar.hub._eager import run_eagerly
+from sidecar.hub.topics import TopicSet
+from sidecar.hub.updates import Update
+
+HEARTBEAT = b":\n\n"
+_WRITES_PER_SLICE = 64
+"""Writes between two yields to the event loop during a pass (publishers get in)."""
+_FINAL_SEND_TIMEOUT_S = 1.0
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Counters:
+    """Running totals for /metrics."""
+
+    dispatched: int = 0
+    dropped_slow: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """What a subscriber asked for and what it may see; subscribers share a group by it."""
+
+    topics: frozenset[str]
+    selectors: frozenset[str] | None
+    """The token's `mercure.subscribe` selectors; None for an anonymous subscriber."""
+
+
+class Group:
+    """Subscribers of one interest and the frames of the updates they may receive."""
+
+    __slots__ = (
+        "_chunks",
+        "_frames",
+        "_members",
+        "_seqs",
+        "_snapshot",
+        "active",
+        "allowed",
+        "interest",
+        "latest",
+        "wanted",
+    )
+
+    def __init__(self, interest: Interest) -> None:
+        self.interest = interest
+        self.wanted = TopicSet(interest.topics)
+        self.allowed = None if interest.selectors is None else TopicSet(interest.selectors)
+        self.active = False
+        """Whether an update came since the last heartbeat."""
+        self.latest = 0
+        """The seq of the newest update accepted."""
+        self._seqs: list[int] = []
+        self._frames: list[bytes] = []
+        self._chunks: dict[int, tuple[bytes, int]] = {}
+        self._members: dict[Subscriber, None] = {}
+        self._snapshot: tuple[Subscriber, ...] | None = ()
+
+    def accepts(self, update: Update) -> bool:
+        """Whether members may receive `update` (private: one topic must match a selector)."""
+        if update.private and (self.allowed is None or not self.allowed.matches_any(update.topics)):
+            return False
+        return self.wanted.matches_any(update.topics)
+
+    def keep(self, update: Update) -> None:
+        self._seqs.append(update.seq)
+        self._frames.append(update.frame)
+        self._chunks.clear()
+        self.latest = update.seq
+        self.active = True
+
+    def since(self, seq: int) -> tuple[bytes, int]:
+        """The frames after `seq`, joined, and the seq of the last one."""
+        chunk = self._chunks.get(seq)
+        if chunk is None:
+            start = bisect_right(self._seqs, seq)
+            chunk = self._chunks[seq] = (b"".join(self._frames[start:]), self._seqs[-1])
+        return chunk
+
+    def lag(self, seq: int) -> int:
+        """How many kept frames come after `seq`."""
+        return len(self._seqs) - bisect_right(self._seqs, seq)
+
+    def trim(self) -> None:
+        """Forget the frames every member already has."""
+        if not self._seqs:
+            return
+        lowest = min((member.sent_upto for member in self.members), default=self.latest)
+        cut = bisect_right(self._seqs, lowest)
+        if cut:
+            del self._seqs[:cut], self._frames[:cut]
+            self._chunks.clear()
+
+    @property
+    def members(self) -> tuple[Subscriber, ...]:
+        if self._snapshot is None:
+            self._snapshot = tuple(self._members)
+        return self._snapshot
+
+    def add(self, subscriber: Subscriber) -> None:
+        self._members[subscriber] = None
+        self._snapshot = None
+
+    def discard(self, subscriber: Subscriber) -> bool:
+        """Remove `subscriber`; True if the group is now empty."""
+        if subscriber in self._members:
+            del self._members[subscriber]
+            self._snapshot = None
+        return not self._members
+
+
+class Subscriber:
+    """One SSE connection. It starts `busy`: its request task sends the headers and any
+    history, then calls `go_live()` and the pump takes over from `sent_upto`."""
+
+    __slots__ = (
+        "_drainer",
+        "_send",
+        "_wake",
+        "busy",
+        "closed",
+        "expiry",
+        "group",
+        "id",
+        "payload",
+        "sent_upto",
+        "task",
+        "team",
+        "topics",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        topics: tuple[str, ...],
+        payload: Any,
+        team: str | None,
+        send: Send,
+        wake: Callable[[], None],
+    ) -> None:
+        self.id = id
+        self.topics = topics
+        self.payload = payload
+        self.team = team
+        self._send = send
+        self._wake = wake
+        self.sent_upto = 0
+        """Every update this subscriber may see up to this seq is sent (or queued to be)."""
+        self.busy = True
+        self.closed = False
+        self.group: Group | None = None
+        self.task: asyncio.Task[Any] | None = None
+        """The request's task, cancelled to end the stream from outside."""
+        self.expiry: asyncio.TimerHandle | None = None
+        self._drainer: asyncio.Task[None] | None = None
+
+    def write(self, chunk: bytes) -> None:
+        """Send `chunk` now; if the socket is full, finish in a task and be busy until then."""
+        try:
+            rest = run_eagerly(self._send(_body(chunk)))
+        except OSError:
+            self.close("gone")
+            return
+        if rest is not None:
+            self.busy = True
+            self._drainer = asyncio.get_running_loop().create_task(self._finish_write(rest))
+
+    async def _finish_write(self, rest: Any) -> None:
+        try:
+            await rest
+        except OSError:
+            self.close("gone")
+            return
+        self.go_live()
+
+    async def send_history(self, updates: Sequence[Update]) -> None:
+        """While busy: send replayed `updates`, waiting on the socket as needed."""
+        if updates:
+            await self._send(_body(b"".join(update.frame for update in updates)))
+
+    def go_live(self) -> None:
+        """Hand the subscriber (back) to the pump, which sends what came after `sent_upto`."""
+        if not self.closed:
+            self.busy = False
+            self._wake()
+
+    async def finish(self) -> None:
+        """End the response with its final chunk; give up after a moment if the socket is full."""
+        try:
+            rest = run_eagerly(self._send({"type": "http.response.body", "body": b""}))
+            if rest is not None:
+                async with asyncio.timeout(_FINAL_SEND_TIMEOUT_S):
+                    await rest
+        except (OSError, TimeoutError):
+            logger.info("stream ended without final chunk", extra={"subscriber": self.id})
+
+    def close(self, reason: str) -> None:
+        """Stop delivering and end the stream (its request task finishes the response)."""
+        if self.closed:
+            return
+        self.closed = self.busy = True
+        current = asyncio.current_task()
+        if self._drainer is not None and self._drainer is not current:
+            self._drainer.cancel()
+        if self.expiry is not None:
+            self.expiry.cancel()
+        if self.task is not None and self.task is not current:
+            self.task.cancel()
+        logger.info("subscriber closed", extra={"subscriber": self.id, "reason": reason})
+
+
+def _body(chunk: bytes) -> Message:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+class Registry:
+    """Every connected subscriber, grouped by interest, and the pump that feeds them."""
+
+    def __init__(self, counters: Counters, *, max_queue: int) -> None:
+        self.counters = counters
+        self._max_queue = max_queue
+        self._groups: dict[Interest, Group] = {}
+        self._count = 0
+        self._empty = asyncio.Event()
+        self._empty.set()
+        self._work = asyncio.Event()
+        self.last_seq = 0
+        """The newest seq delivered (or the log's newest at start)."""
+        self.last_id = "earliest"
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Subscriber]:
+        for group in list(self._groups.values()):
+            yield from group.members
+
+    @property
+    def groups(self) -> int:
+        return len(self._groups)
+
+    def wake(self) -> None:
+        """Ask the pump for a pass."""
+        self._work.set()
+
+    def add(self, subscriber: Subscriber, interest: Interest) -> Group:
+        """Register a (busy) subscriber; updates after `last_seq` are kept for it."""
+        group = self._groups.get(interest)
+        if group is None:
+            group = self._groups[interest] = Group(interest)
+        group.add(subscriber)
+        subscriber.group = group
+        subscriber.sent_upto = self.last_seq
+        self._count += 1
+        self._empty.clear()
+        return group
+
+    def remove(self, subscriber: Subscriber) -> None:
+        group = subscriber.group
+        if group is None:
+            return
+        subscriber.group = None
+        self._count -= 1
+        if not self._count:
+            self._empty.set()
+        if group.discard(subscriber):
+            del self._groups[group.interest]
+
+    async def wait_empty(self) -> None:
+        """Return once no subscriber is connected."""
+        await self._empty.wait()
+
+    def deliver(self, updates: Sequence[Update]) -> None:
+        """Match `updates` (in seq order) once per group and wake the pump."""
+        fresh = []
+        for update in updates:
+            if update.seq > (fresh[-1].seq if fresh else self.last_seq):
+                fresh.append(update)
+        if len(fresh) < len(updates):
+            logger.warning("skipped updates already delivered", extra={"seq": self.last_seq})
+        if not fresh:
+            return
+        self.last_seq = fresh[-1].seq
+        self.last_id = fresh[-1].id
+        self.counters.dispatched += len(fresh)
+        for group in self._groups.values():
+            for update in fresh:
+                if group.accepts(update):
+                    group.keep(update)
+        self._work.set()
+
+    async def pump(self) -> None:
+        """Run passes for as long as there is work (the hub runs this as one task)."""
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            await self._pass()
+
+    async def _pass(self) -> None:
+        writes = 0
+        for group in list(self._groups.values()):
+            for subscriber in group.members:
+                if subscriber.sent_upto >= group.latest:
+                    continue
+                if subscriber.busy:
+                    if not subscriber.closed and group.lag(subscriber.sent_upto) > self._max_queue:
+                        self.counters.dropped_slow += 1
+                        subscriber.close("slow")
+                    continue
+                chunk, subscriber.sent_upto = group.since(subscriber.sent_upto)
+                subscriber.write(chunk)
+                writes += 1
+                if writes % _WRITES_PER_SLICE == 0:
+                    await asyncio.sleep(0)
+            group.trim()
+
+    async def heartbeat(self) -> None:
+        """Send a heartbeat to live members of groups that got nothing since the last one."""
+        idle: list[Subscriber] = []
+        for group in list(self._groups.values()):
+            if group.active:
+                group.active = False
+            else:
+                idle.extend(group.members)
+        for index, subscriber in enumerate(idle, 1):
+            if not subscriber.busy:
+                subscriber.write(HEARTBEAT)
+            if index % _WRITES_PER_SLICE == 0:
+                await asyncio.sleep(0)

@@ -1,0 +1,96 @@
+"""Mercure's subscriptions API: `GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]`.
+
+As in Mercure, the requester's `mercure.subscribe` selectors must match the request URL. On
+top of that, a requester whose token payload names a `team` only sees subscribers of that team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote_plus, unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from sidecar.hub.config import HubConfig
+from sidecar.hub.errors import HubError, forbidden, unauthorized
+from sidecar.hub.subscribers import Registry, Subscriber
+from sidecar.hub.tokens import COOKIE_NAME, Claims, TokenError, decode, pick_token
+from sidecar.hub.topics import TopicSet
+
+PATH = "/.well-known/mercure/subscriptions"
+_CONTEXT = "https://mercure.rocks/"
+_MEDIA_TYPE = "application/ld+json"
+
+
+class SubscriptionsEndpoint:
+    def __init__(self, config: HubConfig, registry: Registry) -> None:
+        self._config = config
+        self._registry = registry
+
+    async def handle(self, request: Request) -> Response:
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = f"{raw_path}?{query}" if query else raw_path
+        try:
+            claims = self._authorize(request, url)
+        except HubError as exc:
+            return exc.response()
+        segments = [unquote_plus(s) for s in raw_path.removeprefix(PATH).split("/")[1:]]
+        team = claims.team
+        visible = [s for s in self._registry if team is None or s.team == team]
+        last_event_id = self._registry.last_id
+        if len(segments) == 2:
+            topic, subscriber_id = segments
+            for subscriber in visible:
+                if subscriber.id == subscriber_id and topic in subscriber.topics:
+                    body = {"@context": _CONTEXT, **_subscription(subscriber, topic)}
+                    body["lastEventID"] = last_event_id
+                    return JSONResponse(body, media_type=_MEDIA_TYPE)
+            return HubError(404, "no such subscription").response()
+        if len(segments) > 2 or segments == [""]:
+            return HubError(404, "no such resource").response()
+        wanted = segments[0] if segments else None
+        subscriptions = [
+            _subscription(subscriber, topic)
+            for subscriber in visible
+            for topic in subscriber.topics
+            if wanted is None or topic == wanted
+        ]
+        collection = {
+            "@context": _CONTEXT,
+            "id": url,
+            "type": "Subscriptions",
+            "lastEventID": last_event_id,
+            "subscriptions": subscriptions,
+        }
+        return JSONResponse(collection, media_type=_MEDIA_TYPE)
+
+    def _authorize(self, request: Request, url: str) -> Claims:
+        try:
+            token = pick_token(
+                request.headers.getlist("authorization"),
+                request.query_params.getlist("authorization"),
+                request.cookies.get(COOKIE_NAME),
+            )
+            if token is None:
+                raise unauthorized("a subscriber token is required")
+            claims = decode(token, self._config.subscriber_key)
+        except TokenError as exc:
+            raise unauthorized(str(exc), invalid_token=True) from exc
+        if not TopicSet(claims.subscribe or ()).matches(url):
+            raise forbidden("not allowed to read subscriptions")
+        return claims
+
+
+def _subscription(subscriber: Subscriber, topic: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": f"{PATH}/{quote_plus(topic, safe='')}/{quote_plus(subscriber.id, safe='')}",
+        "type": "Subscription",
+        "subscriber": subscriber.id,
+        "topic": topic,
+        "active": True,
+    }
+    if subscriber.payload is not None:
+        item["payload"] = subscriber.payload
+    return item

@@ -1,0 +1,77 @@
+"""What the sidecar does for each outbox event. Every handler is idempotent: running it again
+for an event already handled changes nothing (the consumer may replay after a crash)."""
+
+from __future__ import annotations
+
+import logging
+
+from fieldsync import AsyncClient, Event, NotFound, Photo, PhotoStatus
+
+from sidecar.metrics import Metrics
+from sidecar.thumbs import ThumbnailError, ThumbnailWorker
+
+log = logging.getLogger(__name__)
+
+
+class EventHandlers:
+    """Routes an event by type; types without work (job.*, photo.ready...) are no-ops here."""
+
+    def __init__(self, client: AsyncClient, thumbs: ThumbnailWorker, metrics: Metrics) -> None:
+        self._client = client
+        self._thumbs = thumbs
+        self._metrics = metrics
+
+    async def __call__(self, event: Event) -> None:
+        if event.type == "photo.created":
+            await self.make_thumbnail(event.record)
+
+    async def make_thumbnail(self, photo_id: str) -> None:
+        """Render the photo's thumbnail, read its size and capture time, mark it ready (or failed
+        with a readable error). Skips photos gone or already processed."""
+        try:
+            photo = await self._client.photos.get(photo_id)
+        except NotFound:
+            self._metrics.thumbnails["skipped"] += 1
+            return
+        if photo.status is not PhotoStatus.PROCESSING:
+            self._metrics.thumbnails["skipped"] += 1
+            return
+        try:
+            original = b"".join(
+                [chunk async for chunk in self._client.files.iter_bytes(photo, "file")]
+            )
+        except NotFound:
+            await self._fail(photo, "the original file could not be read from storage")
+            return
+        try:
+            thumb = await self._thumbs.render(original)
+        except ThumbnailError as exc:
+            await self._fail(photo, str(exc))
+            return
+        fields: dict[str, object] = {
+            "status": PhotoStatus.READY.value,
+            "width": thumb.width,
+            "height": thumb.height,
+            "error": "",
+        }
+        if thumb.taken_at is not None:
+            fields["taken_at"] = thumb.taken_at.isoformat()
+        files: dict[str, tuple[str, bytes]] = {"thumb": (f"thumb_{photo.id}.webp", thumb.webp)}
+        await self._finish(photo, fields, files)
+        self._metrics.thumbnails["ready"] += 1
+
+    async def _fail(self, photo: Photo, error: str) -> None:
+        await self._finish(photo, {"status": PhotoStatus.FAILED.value, "error": error})
+        self._metrics.thumbnails["failed"] += 1
+        log.info("photo failed", extra={"record": photo.id, "error": error})
+
+    async def _finish(
+        self,
+        photo: Photo,
+        fields: dict[str, object],
+        files: dict[str, tuple[str, bytes]] | None = None,
+    ) -> None:
+        try:
+            await self._client.photos.update(photo.id, fields, files=files)
+        except NotFound:
+            self._metrics.thumbnails["skipped"] += 1

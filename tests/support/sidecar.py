@@ -1,0 +1,87 @@
+"""The real sidecar (`python -m sidecar`) as a process, pointed at a test PocketBase."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.pocketbase import ROOT, PocketBaseProcess, free_port
+
+SUBSCRIBER_KEY = "test-subscriber-key-0123456789abcdef"
+PUBLISHER_KEY = "test-publisher-key-0123456789abcdef"
+
+
+class SidecarProcess:
+    def __init__(self, pb: PocketBaseProcess, log_dir: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"sidecar-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "FIELDSYNC_PB_URL": pb.url,
+            "FIELDSYNC_PB_SUPERUSER_EMAIL": pb.superuser_email,
+            "FIELDSYNC_PB_SUPERUSER_PASSWORD": pb.superuser_password,
+            "FIELDSYNC_HTTP_PORT": str(self.port),
+            "FIELDSYNC_HUB_SUBSCRIBER_KEY": SUBSCRIBER_KEY,
+            "FIELDSYNC_HUB_PUBLISHER_KEY": PUBLISHER_KEY,
+            "FIELDSYNC_POLL_INTERVAL_S": "5",
+            "FIELDSYNC_THUMB_WORKERS": "2",
+            **env,
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0, *, ready: bool = True) -> None:
+        """Start and wait for /healthz (and, with `ready`, for the hub to be open)."""
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "sidecar"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"sidecar exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                response = httpx.get(f"{self.url}/healthz", timeout=1)
+                if response.status_code == 200 and (not ready or response.json()["hub"] == "open"):
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("sidecar did not answer /healthz")
+
+    def health(self) -> dict[str, object]:
+        response = httpx.get(f"{self.url}/healthz", timeout=5)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=5).text
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self._proc is None:
+            return None
+        if self._proc.poll() is None:
+            self._proc.send_signal(sig)
+        code = self._proc.wait(timeout=30)
+        self._proc = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text()
