@@ -300,7 +300,7 @@ class Registry:
 
     def deliver(self, updates: Sequence[Update]) -> None:
         """Match `updates` (in seq order) once per group and wake the pump."""
-        fresh = []
+        fresh: list[Update] = []
         for update in updates:
             if update.seq > (fresh[-1].seq if fresh else self.last_seq):
                 fresh.append(update)
