@@ -8,9 +8,13 @@ import logging
 from fieldsync import AsyncClient, Event, NotFound, Photo, PhotoStatus
 
 from sidecar.metrics import Metrics
-from sidecar.thumbs import ThumbnailError, ThumbnailWorker
+from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
 
 log = logging.getLogger(__name__)
+
+RENDER_ATTEMPTS = 3
+"""A worker that dies fails every photo it had in hand; each gets this many tries, so only
+the photo that kills it every time ends up failed."""
 
 
 class EventHandlers:
@@ -44,7 +48,7 @@ class EventHandlers:
             await self._fail(photo, "the original file could not be read from storage")
             return
         try:
-            thumb = await self._thumbs.render(original)
+            thumb = await self._render(original)
         except ThumbnailError as exc:
             await self._fail(photo, str(exc))
             return
@@ -59,6 +63,17 @@ class EventHandlers:
         files: dict[str, tuple[str, bytes]] = {"thumb": (f"thumb_{photo.id}.webp", thumb.webp)}
         await self._finish(photo, fields, files)
         self._metrics.thumbnails["ready"] += 1
+
+    async def _render(self, original: bytes) -> Thumbnail:
+        attempt = 1
+        while True:
+            try:
+                return await self._thumbs.render(original)
+            except WorkerDied:
+                if attempt == RENDER_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.warning("thumbnail worker died; trying the photo again", extra={"attempt": attempt})
 
     async def _fail(self, photo: Photo, error: str) -> None:
         await self._finish(photo, {"status": PhotoStatus.FAILED.value, "error": error})

@@ -2,7 +2,7 @@
 
 from sidecar.thumbs.decode import DEFAULT_MAX_PIXELS, ThumbnailError
 from sidecar.thumbs.render import DEFAULT_LONG_EDGE, DEFAULT_QUALITY, Thumbnail, make_thumbnail
-from sidecar.thumbs.worker import ThumbnailWorker
+from sidecar.thumbs.worker import ThumbnailWorker, WorkerDied
 
 __all__ = [
     "DEFAULT_LONG_EDGE",
@@ -11,5 +11,6 @@ __all__ = [
     "Thumbnail",
     "ThumbnailError",
     "ThumbnailWorker",
+    "WorkerDied",
     "make_thumbnail",
 ]

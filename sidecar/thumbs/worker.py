@@ -6,7 +6,9 @@ imported Pillow, so a new worker is ready in milliseconds.
 
 Photos reach workers through a spool file, not the executor's pipe: pickling 5 MB through
 that one shared pipe took 11 ms a photo and cut pool throughput by a quarter; a file write
-and read take about 2.5 ms. A semaphore keeps at most two photos per worker spooled.
+and read take about 2.5 ms. A semaphore keeps at most two photos per worker spooled. A
+spool directory is named after its process, so one left by a sidecar that died is removed
+when the next one starts.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import select
 import shutil
 import tempfile
+import threading
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +34,13 @@ from PIL import Image
 
 from sidecar.thumbs.decode import DEFAULT_MAX_PIXELS, ThumbnailError
 from sidecar.thumbs.render import DEFAULT_LONG_EDGE, DEFAULT_QUALITY, Thumbnail, make_thumbnail
+
+_SPOOL_PREFIX = "fieldsync-thumbs-"
+
+
+class WorkerDied(ThumbnailError):
+    """A worker process died while photos were in hand (the OOM killer, a codec crash):
+    the photo that caused it, and any others it had, were not rendered."""
 
 
 class ThumbnailWorker:
@@ -67,7 +78,10 @@ class ThumbnailWorker:
             return
         if self._context.get_start_method() == "forkserver":
             self._context.set_forkserver_preload([__name__])
-        self._spool = tempfile.mkdtemp(prefix="fieldsync-thumbs-", dir=self._spool_root)
+        _remove_stale_spools(self._spool_root or tempfile.gettempdir())
+        self._spool = tempfile.mkdtemp(
+            prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=self._spool_root
+        )
         self._pool = pool = self._new_pool()
         loop = asyncio.get_running_loop()
         try:
@@ -91,9 +105,7 @@ class ThumbnailWorker:
                 if self._pool is pool:
                     pool.shutdown(wait=False, cancel_futures=True)
                     self._pool = self._new_pool()
-                raise ThumbnailError(
-                    "worker process died while rendering (out of memory?)"
-                ) from exc
+                raise WorkerDied("worker process died while rendering (out of memory?)") from exc
             finally:
                 os.unlink(path)
 
@@ -133,19 +145,49 @@ class ThumbnailWorker:
             self.processes,
             mp_context=self._context,
             initializer=_init_worker,
-            initargs=(self._max_pixels,),
+            initargs=(self._max_pixels, os.getpid()),
         )
 
 
-def _init_worker(max_pixels: int) -> None:
-    """Make Pillow's own decompression-bomb check agree with ours, its warning an error.
+def _remove_stale_spools(root: str) -> None:
+    """Remove spool directories whose process is gone (it died without `close`)."""
+    for entry in os.scandir(root):
+        pid = entry.name.removeprefix(_SPOOL_PREFIX).partition("-")[0]
+        if entry.name.startswith(_SPOOL_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _init_worker(max_pixels: int, owner: int) -> None:
+    """Exit with `owner`; make Pillow's own decompression-bomb check agree with ours, its
+    warning an error.
 
     Pillow's warnings about damaged EXIF are silenced: uploads have plenty, and stderr is not
     where the sidecar logs.
     """
+    try:
+        owner_fd = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(0)
+    threading.Thread(target=_exit_with, args=(owner_fd,), name="owner-watch", daemon=True).start()
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+
+
+def _exit_with(owner_fd: int) -> None:
+    """Block until the owner process ends (its pidfd turns readable), then exit at once."""
+    select.select([owner_fd], [], [])
+    os._exit(0)
 
 
 def _render_file(path: str, *, long_edge: int, quality: int, max_pixels: int) -> Thumbnail:

@@ -3,6 +3,8 @@ restarted under it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -77,8 +79,14 @@ def test_sigkill_mid_batch_handles_each_photo_once(
             interval=0.01,
             what="the batch half done",
         )
+        workers = sidecar.descendants()
+        assert workers, "the thumbnail workers run as processes of their own"
         sidecar.kill()
         assert list(statuses(su, job["id"]).values()).count("ready") < 100
+        wait_for(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers),
+            what="the killed sidecar's workers to exit too",
+        )
 
         sidecar.start()
         wait_for(

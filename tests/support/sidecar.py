@@ -79,6 +79,24 @@ class SidecarProcess:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
+    def descendants(self) -> set[int]:
+        """Pids of every process started under the sidecar (thumbnail workers...)."""
+        assert self._proc is not None
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found: set[int] = set()
+        todo = [self._proc.pid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.add(child)
+                todo.append(child)
+        return found
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -370,5 +370,6 @@ def test_public_names_are_pinned() -> None:
         "Thumbnail",
         "ThumbnailError",
         "ThumbnailWorker",
+        "WorkerDied",
         "make_thumbnail",
     ]

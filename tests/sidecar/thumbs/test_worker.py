@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bench._images import exif, jpeg, photo, png_bomb
-from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker
+from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
 
 
 def heic(width: int, height: int) -> bytes:
@@ -86,11 +86,28 @@ async def test_a_killed_worker_fails_its_photo_and_the_pool_comes_back() -> None
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
 
-        with pytest.raises(ThumbnailError, match="worker process died"):
+        with pytest.raises(WorkerDied, match="worker process died"):
             await worker.render(data)
         thumb = await worker.render(data)
 
     assert (thumb.width, thumb.height) == (800, 600)
+
+
+async def test_spools_of_dead_sidecars_are_removed_at_start(tmp_path: Path) -> None:
+    dead = multiprocessing.get_context("spawn").Process(target=os.getpid)
+    dead.start()
+    dead.join()
+    stale = tmp_path / f"fieldsync-thumbs-{dead.pid}-x1y2z3"
+    stale.mkdir()
+    (stale / "7.photo").write_bytes(b"left behind")
+    running = tmp_path / f"fieldsync-thumbs-{os.getppid()}-a1b2c3"
+    running.mkdir()
+    unrelated = tmp_path / "fieldsync-thumbs-notes"
+    unrelated.mkdir()
+
+    async with ThumbnailWorker(processes=1, spool_dir=str(tmp_path)):
+        assert not stale.exists()
+        assert running.exists() and unrelated.exists()
 
 
 async def test_render_needs_a_started_worker() -> None:
