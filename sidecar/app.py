@@ -65,7 +65,8 @@ def create_app(settings: Settings) -> Starlette:
         head = await start_hub(hub, outbox, outage)
         async with asyncio.TaskGroup() as group:
             group.create_task(
-                feed_hub(client, hub, head, settings, metrics, outage), name="hub-feed"
+                feed_hub(client, hub, head, settings, metrics, outage, session.recover),
+                name="hub-feed",
             )
             group.create_task(consumer.run(), name="outbox-consumer")
 

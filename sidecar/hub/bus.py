@@ -6,17 +6,13 @@ protocol: `publish` sends to all processes, and each calls `deliver` in seq orde
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 from sidecar.hub.updates import Update
 
-Deliver = Callable[[Sequence[Update]], None]
-"""Hands updates (in seq order) to this process's subscribers; never blocks, never raises."""
-
-logger = logging.getLogger(__name__)
+Deliver = Callable[[Update], None]
+"""Hands an update (in seq order) to this process's subscribers; returns at once."""
 
 
 class Bus(Protocol):
@@ -32,30 +28,18 @@ class Bus(Protocol):
 
 
 class LocalBus:
-    """In-process bus: updates published before the loop gets to them go out as one batch."""
+    """The single-process bus: delivery is a direct call (the pump does the writing)."""
 
     def __init__(self) -> None:
         self._deliver: Deliver | None = None
-        self._queued: list[Update] = []
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
 
     async def publish(self, update: Update) -> None:
         if self._deliver is None:
-            raise RuntimeError("bus not started")
-        if not self._queued:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._queued.append(update)
-
-    def _flush(self) -> None:
-        updates, self._queued = self._queued, []
-        if self._deliver is None:
-            return
-        try:
-            self._deliver(updates)
-        except Exception:
-            logger.exception("fan-out failed", extra={"seq": updates[-1].seq})
+            raise RuntimeError("the bus is not started")
+        self._deliver(update)
 
     async def close(self) -> None:
         self._deliver = None

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 
 class TokenEndpoint:
+    """Trades a PocketBase user token (resolved by `resolve_user`) for a subscriber JWT."""
+
     def __init__(self, config: HubConfig, resolve_user: ResolveUser) -> None:
         self._config = config
         self._resolve_user = resolve_user

@@ -72,7 +72,7 @@ class History:
 
     def remember(self, update: Update) -> None:
         """Keep `update` (delivered in seq order), forgetting the oldest beyond the size."""
-        if update.seq <= self._floor:
+        if update.seq <= (self._ring[-1].seq if self._ring else self._floor):
             return
         self._ring.append(update)
         self._ids[update.id] = update.seq

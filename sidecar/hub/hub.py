@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.routing import BaseRoute, Route
@@ -45,6 +44,14 @@ class HubStats:
 
 
 class Hub:
+    """The hub: `routes()` for the app, `dispatch()` for the outbox consumer, `start()` and
+    `close()` for the lifespan, `stats()` for /metrics.
+
+    `append(draft)` stores a published update durably and returns it with its seq (the
+    consumer dispatches it later); `resolve_user(pb_token)` tells who a PocketBase user token
+    belongs to, None if nobody. `bus` defaults to the in-process `LocalBus`.
+    """
+
     def __init__(
         self,
         config: HubConfig,
@@ -95,10 +102,9 @@ class Hub:
         """Fan `update` out to every hub process (called in seq order); does not wait for it."""
         await self._bus.publish(update)
 
-    def _deliver(self, updates: Sequence[Update]) -> None:
-        for update in updates:
-            self._history.remember(update)
-        self._registry.deliver(updates)
+    def _deliver(self, update: Update) -> None:
+        self._history.remember(update)
+        self._registry.deliver(update)
 
     async def _beat(self) -> None:
         while True:

@@ -24,17 +24,18 @@ from sidecar.hub.topics import (
     TopicSet,
     has_dot_segment,
 )
-from sidecar.hub.updates import Update, UpdateDraft
+from sidecar.hub.updates import Update, UpdateDraft, check_field
 
 Append = Callable[[UpdateDraft], Awaitable[Update]]
 
 _FORM = "application/x-www-form-urlencoded"
-_FORBIDDEN = frozenset("\r\n\0")
 
 logger = logging.getLogger(__name__)
 
 
 class PublishEndpoint:
+    """Checks the publisher and the form, then hands the draft to `append`."""
+
     def __init__(self, config: HubConfig, append: Append) -> None:
         self._config = config
         self._append = append
@@ -104,11 +105,14 @@ def _draft(form: list[tuple[str, str]], max_data_bytes: int) -> UpdateDraft:
     if len(data.encode()) > max_data_bytes:
         raise bad_request(f'"data" is larger than {max_data_bytes} bytes')
     event_id = _first(fields, "id") or None
+    event_type = _first(fields, "type") or None
+    try:
+        check_field("id", event_id)
+        check_field("type", event_type)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from exc
     if event_id is not None:
         _check_id(event_id)
-    event_type = _first(fields, "type") or None
-    if event_type is not None and not _FORBIDDEN.isdisjoint(event_type):
-        raise bad_request('"type" must not contain CR, LF or NUL')
     return UpdateDraft(
         topics=topics,
         data=data,
@@ -138,8 +142,6 @@ def _check_id(event_id: str) -> None:
         raise bad_request('"id" must not start with "#"')
     if _is_number(event_id) or event_id == EARLIEST:
         raise bad_request('"id" must not be all digits (reserved for sequence ids) or "earliest"')
-    if not _FORBIDDEN.isdisjoint(event_id):
-        raise bad_request('"id" must not contain CR, LF or NUL')
 
 
 def _retry(value: str | None) -> int | None:

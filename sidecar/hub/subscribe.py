@@ -20,15 +20,9 @@ from sidecar.hub.config import HubConfig
 from sidecar.hub.errors import HubError, bad_request, forbidden, unauthorized
 from sidecar.hub.history import History
 from sidecar.hub.subscribers import Interest, Registry, Subscriber
+from sidecar.hub.templates import TemplateError, is_template
 from sidecar.hub.tokens import COOKIE_NAME, Claims, TokenError, decode, pick_token
-from sidecar.hub.topics import (
-    MAX_TOPIC_LENGTH,
-    MAX_TOPICS,
-    WILDCARD,
-    TemplateError,
-    TopicSet,
-    is_template,
-)
+from sidecar.hub.topics import MAX_TOPIC_LENGTH, MAX_TOPICS, WILDCARD, TopicSet
 
 _HEADERS = [
     (b"content-type", b"text/event-stream"),

@@ -97,12 +97,17 @@ class Group:
         self.active = True
 
     def since(self, seq: int) -> tuple[bytes, int]:
-        """The frames after `seq`, joined, and the seq of the last one."""
+        """The frames after `seq`, joined, and the seq they bring the reader to."""
         chunk = self._chunks.get(seq)
         if chunk is None:
             start = bisect_right(self._seqs, seq)
-            chunk = self._chunks[seq] = (b"".join(self._frames[start:]), self._seqs[-1])
+            chunk = self._chunks[seq] = (b"".join(self._frames[start:]), self.latest)
         return chunk
+
+    @property
+    def holding(self) -> bool:
+        """Whether some member still lacks a kept frame."""
+        return bool(self._seqs)
 
     def lag(self, seq: int) -> int:
         """How many kept frames come after `seq`."""
@@ -186,7 +191,7 @@ class Subscriber:
         """Send `chunk` now; if the socket is full, finish in a task and be busy until then."""
         try:
             rest = run_eagerly(self._send(_body(chunk)))
-        except OSError:
+        except (OSError, RuntimeError):  # the connection is gone or the response over
             self.close("gone")
             return
         if rest is not None:
@@ -196,7 +201,7 @@ class Subscriber:
     async def _finish_write(self, rest: Any) -> None:
         try:
             await rest
-        except OSError:
+        except (OSError, RuntimeError):
             self.close("gone")
             return
         self.go_live()
@@ -298,35 +303,35 @@ class Registry:
         """Return once no subscriber is connected."""
         await self._empty.wait()
 
-    def deliver(self, updates: Sequence[Update]) -> None:
-        """Match `updates` (in seq order) once per group and wake the pump."""
-        fresh: list[Update] = []
-        for update in updates:
-            if update.seq > (fresh[-1].seq if fresh else self.last_seq):
-                fresh.append(update)
-        if len(fresh) < len(updates):
-            logger.warning("skipped updates already delivered", extra={"seq": self.last_seq})
-        if not fresh:
+    def deliver(self, update: Update) -> None:
+        """Match `update` once per group and wake the pump. Updates come in seq order; one
+        not newer than the last (a re-dispatch) is skipped."""
+        if update.seq <= self.last_seq:
+            logger.debug("skipped an update already delivered", extra={"seq": update.seq})
             return
-        self.last_seq = fresh[-1].seq
-        self.last_id = fresh[-1].id
-        self.counters.dispatched += len(fresh)
+        self.last_seq = update.seq
+        self.last_id = update.id
+        self.counters.dispatched += 1
         for group in self._groups.values():
-            for update in fresh:
-                if group.accepts(update):
-                    group.keep(update)
+            if group.accepts(update):
+                group.keep(update)
         self._work.set()
 
     async def pump(self) -> None:
-        """Run passes for as long as there is work (the hub runs this as one task)."""
+        """Run passes whenever there is work (the hub runs this as one task)."""
         while True:
             await self._work.wait()
             self._work.clear()
-            await self._pass()
+            try:
+                await self._pass()
+            except Exception:
+                logger.exception("fan-out pass failed")
 
     async def _pass(self) -> None:
         writes = 0
         for group in list(self._groups.values()):
+            if not group.holding:
+                continue
             for subscriber in group.members:
                 if subscriber.sent_upto >= group.latest:
                     continue
@@ -336,6 +341,8 @@ class Registry:
                         subscriber.close("slow")
                     continue
                 chunk, subscriber.sent_upto = group.since(subscriber.sent_upto)
+                if not chunk:
+                    continue
                 subscriber.write(chunk)
                 writes += 1
                 if writes % _WRITES_PER_SLICE == 0:

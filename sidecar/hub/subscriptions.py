@@ -24,6 +24,8 @@ _MEDIA_TYPE = "application/ld+json"
 
 
 class SubscriptionsEndpoint:
+    """Lists the registry's subscriptions as Mercure's JSON-LD."""
+
     def __init__(self, config: HubConfig, registry: Registry) -> None:
         self._config = config
         self._registry = registry

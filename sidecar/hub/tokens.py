@@ -9,12 +9,8 @@ from typing import Any
 
 import jwt
 
-from sidecar.hub.topics import (
-    SUBSCRIPTIONS_SELECTOR,
-    TemplateError,
-    compile_template,
-    team_selector,
-)
+from sidecar.hub.templates import TemplateError, compile_template
+from sidecar.hub.topics import SUBSCRIPTIONS_SELECTOR, team_selector
 
 COOKIE_NAME = "mercureAuthorization"
 MAX_SELECTORS = 1000

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 _FORBIDDEN = frozenset("\r\n\0")
 
 
-def _check_field(name: str, value: str | None) -> None:
+def check_field(name: str, value: str | None) -> None:
+    """Refuse (ValueError) a value that would inject lines into the event stream."""
     if value is not None and not _FORBIDDEN.isdisjoint(value):
-        raise ValueError(f"{name} must not contain CR, LF or NUL")
+        raise ValueError(f'"{name}" must not contain CR, LF or NUL')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,8 +47,8 @@ class Update:
             raise ValueError("id must not be empty")
         if not self.topics:
             raise ValueError("an update needs at least one topic")
-        _check_field("id", self.id)
-        _check_field("type", self.type)
+        check_field("id", self.id)
+        check_field("type", self.type)
         object.__setattr__(self, "frame", encode_frame(self))
 
 

@@ -109,6 +109,12 @@ class OutboxConsumer:
             except* LeaseLost:
                 self._metrics.holds_lease = False
                 log.warning("lost the outbox consumer lease; standing by")
+            except* Unauthorized as group:
+                await self._relogin(_first(group))
+            except* Exception:
+                # Anything else (a 5xx while reading the outbox...): start over from the cursor.
+                log.exception("outbox consumer failed; resuming from the persisted cursor")
+                await asyncio.sleep(self._retry.delay(0, random.random()))
 
     async def _consume(self, cursor: int) -> None:
         progress = self._progress = Progress(cursor)
@@ -220,6 +226,11 @@ class OutboxConsumer:
             await self.lease.release()
         except (TransportError, LeaseLost):
             pass
+
+
+def _first(group: BaseExceptionGroup[Unauthorized]) -> Unauthorized:
+    error = group.exceptions[0]
+    return _first(error) if isinstance(error, BaseExceptionGroup) else error
 
 
 def _lag_ms(event: Event) -> float:

@@ -73,7 +73,9 @@ class EventHandlers:
                 if attempt == RENDER_ATTEMPTS:
                     raise
                 attempt += 1
-                log.warning("thumbnail worker died; trying the photo again", extra={"attempt": attempt})
+                log.warning(
+                    "thumbnail worker died; trying the photo again", extra={"attempt": attempt}
+                )
 
     async def _fail(self, photo: Photo, error: str) -> None:
         await self._finish(photo, {"status": PhotoStatus.FAILED.value, "error": error})

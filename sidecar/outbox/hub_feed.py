@@ -6,12 +6,14 @@ from the outbox itself with `Last-Event-ID`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from fieldsync import AsyncClient, TransportError
+from fieldsync import AsyncClient, Event, TransportError, Unauthorized
 
 from sidecar.hub.hub import Hub
 from sidecar.metrics import Metrics
+from sidecar.outbox.consumer import Relogin
 from sidecar.outbox.follower import OutboxFollower
 from sidecar.outbox.log import OutboxLog, update_from_event
 from sidecar.outbox.outage import Outage
@@ -40,23 +42,37 @@ async def feed_hub(
     settings: Settings,
     metrics: Metrics,
     outage: Outage,
+    relogin: Relogin,
 ) -> None:
-    follower = OutboxFollower(
-        client,
-        outage,
-        after=after,
-        batch_size=settings.batch_size,
-        poll_interval_s=settings.poll_interval_s,
-    )
-    async for batch in follower.batches():
-        for event in batch:
-            try:
-                update = update_from_event(event)
-            except ValueError as exc:
-                log.error(
-                    "outbox event has no valid topics; not published",
-                    extra={"seq": event.seq, "error": str(exc)},
-                )
-                continue
-            await hub.dispatch(update)
-            metrics.hub_dispatched += 1
+    """Dispatch every event after `after` to the hub, in order, for as long as it runs."""
+    while True:
+        follower = OutboxFollower(
+            client,
+            outage,
+            after=after,
+            batch_size=settings.batch_size,
+            poll_interval_s=settings.poll_interval_s,
+        )
+        try:
+            async for batch in follower.batches():
+                for event in batch:
+                    await _dispatch(hub, event)
+                    after = event.seq
+                    metrics.hub_dispatched += 1
+        except Unauthorized as exc:
+            await relogin(exc)
+        except Exception:
+            log.exception("hub feed failed; resuming", extra={"seq": after})
+            await asyncio.sleep(1.0)
+
+
+async def _dispatch(hub: Hub, event: Event) -> None:
+    try:
+        update = update_from_event(event)
+    except ValueError as exc:
+        log.error(
+            "outbox event has no valid topics; not published",
+            extra={"seq": event.seq, "error": str(exc)},
+        )
+        return
+    await hub.dispatch(update)

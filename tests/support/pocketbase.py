@@ -89,6 +89,12 @@ class PocketBaseProcess:
             time.sleep(0.05)
         raise TimeoutError(f"PocketBase did not answer on {self.url} within {timeout} s")
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self._proc is None:
             return

@@ -59,6 +59,12 @@ class SidecarProcess:
             time.sleep(0.05)
         raise TimeoutError("sidecar did not answer /healthz")
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
     def health(self) -> dict[str, object]:
         response = httpx.get(f"{self.url}/healthz", timeout=5)
         response.raise_for_status()

@@ -1,0 +1,388 @@
+"""Fan-out benchmark: publish -> SSE receive latency of the hub at N subscribers.
+
+    python -m bench.fanout --subscribers 100,1000,5000 --updates 200 --rate 20
+
+For each N: a fresh hub (uvicorn + uvloop + httptools, own process, in-memory outbox), N
+streams held by --workers load-generator processes (`bench/_sse_load.py`), then --updates
+private updates published over HTTP at --rate per second. Reported: publish -> receive
+percentiles over all deliveries, publish -> last subscriber per update, missing deliveries,
+the publish request's own latency, hub CPU while publishing, hub RSS per connection.
+Loopback only; every phase has a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
+import os
+import socket
+import subprocess
+import sys
+import time
+from array import array
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import jwt
+
+from bench._sse_load import Target, mercure_request, worker
+
+SUBSCRIBER_KEY = "bench-subscriber-key-0123456789abcdef"
+PUBLISHER_KEY = "bench-publisher-key-0123456789abcdefg"
+TEAM = "benchteam000001"
+TOPIC = f"/teams/{TEAM}/jobs/bench000000001"
+OPEN_DEADLINE_S = 180.0
+DRAIN_DEADLINE_S = 15.0
+WARMUP = 5
+
+Pipe = multiprocessing.connection.Connection
+
+
+# --- the hub process --------------------------------------------------------------------
+
+
+def serve(port: int, heartbeat_s: float) -> None:
+    """Run a hub on 127.0.0.1:`port` over an in-memory outbox; print `ready` when listening."""
+    import uvicorn
+    import uvloop
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bench._sse_load import raise_fd_limit
+    from sidecar.hub import Hub, HubConfig, Update, UpdateDraft
+
+    class Outbox:
+        """DurableLog and append over a list, dispatching like the outbox consumer."""
+
+        def __init__(self) -> None:
+            self.updates: list[Update] = []
+            self.hub: Hub | None = None
+
+        async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
+            return [u for u in self.updates if u.seq > seq][:limit]
+
+        async def resolve(self, event_id: str) -> int | None:
+            return next((u.seq for u in self.updates if u.id == event_id), None)
+
+        async def bounds(self) -> tuple[int, int]:
+            return (self.updates[0].seq, self.updates[-1].seq) if self.updates else (0, 0)
+
+        async def append(self, draft: UpdateDraft) -> Update:
+            seq = len(self.updates) + 1
+            update = Update(
+                seq=seq,
+                id=draft.id or str(seq),
+                topics=draft.topics,
+                data=draft.data,
+                private=draft.private,
+                type=draft.type,
+            )
+            self.updates.append(update)
+            assert self.hub is not None
+            await self.hub.dispatch(update)
+            return update
+
+    async def no_user(token: str) -> None:
+        return None
+
+    async def main() -> None:
+        outbox = Outbox()
+        config = HubConfig(
+            subscriber_key=SUBSCRIBER_KEY, publisher_key=PUBLISHER_KEY, heartbeat_s=heartbeat_s
+        )
+        hub = outbox.hub = Hub(config, outbox, outbox.append, no_user)
+
+        async def stats(request: Request) -> JSONResponse:
+            return JSONResponse(dataclasses.asdict(hub.stats()))
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            await hub.start()
+            print("ready", flush=True)
+            yield
+            await hub.close()
+
+        app = Starlette(routes=[*hub.routes(), Route("/bench/stats", stats)], lifespan=lifespan)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                loop="none",
+                http="httptools",
+                log_level="warning",
+                access_log=False,
+                backlog=4096,
+            )
+        )
+        loop = asyncio.get_running_loop()
+        handle_exit = server.handle_exit
+
+        def begin_shutdown(sig: int, frame: object) -> None:
+            # uvicorn waits for open streams before the lifespan shutdown: end them first.
+            handle_exit(sig, frame)  # type: ignore[arg-type]
+            loop.call_soon_threadsafe(lambda: loop.create_task(hub.close()))
+
+        server.handle_exit = begin_shutdown  # type: ignore[method-assign]
+        await server.serve()
+
+    raise_fd_limit()
+    uvloop.run(main())
+
+
+# --- measurement ------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    subscribers: int
+    opened: int
+    all_us: list[int]
+    last_us: list[int]
+    missing: int
+    publish_us: list[int]
+    hub_cpu: float
+    gen_cpu: float
+    rss_per_conn_kb: float
+    seconds: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: Sequence[int], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+def _token(key: str, **mercure: object) -> str:
+    return jwt.encode({"mercure": mercure}, key, algorithm="HS256")
+
+
+def _recv(pipe: Pipe, deadline: float) -> tuple[object, ...]:
+    if not pipe.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError("a load generator did not answer in time")
+    message: tuple[object, ...] = pipe.recv()
+    return message
+
+
+class _Poster:
+    """A bare keep-alive HTTP/1.1 client: an httpx request costs milliseconds of client CPU,
+    which would be counted as hub latency."""
+
+    def __init__(self, port: int, path: str, token: str) -> None:
+        self._sock = socket.create_connection(("127.0.0.1", port))
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+        ).encode()
+
+    def post(self, form: dict[str, str]) -> int:
+        body = urlencode(form).encode()
+        self._sock.sendall(b"%sContent-Length: %d\r\n\r\n%s" % (self._head, len(body), body))
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += self._sock.recv(65536)
+        head, _, rest = response.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += self._sock.recv(65536)
+        return int(head.split(b" ", 2)[1])
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def _publish(port: int, updates: int, rate: float) -> tuple[list[int], list[int]]:
+    """Publish WARMUP + `updates` updates at `rate`/s; return send times and request times."""
+    poster = _Poster(port, "/.well-known/mercure", _token(PUBLISHER_KEY, publish=["*"]))
+    sent: list[int] = [0] * updates
+    took: list[int] = []
+    try:
+        for k in range(WARMUP):
+            poster.post({"topic": TOPIC, "private": "on", "data": f"bench:{updates + k}:0"})
+        start = time.monotonic()
+        for index in range(updates):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            sent[index] = now = time.time_ns()
+            form = {"topic": TOPIC, "private": "on", "data": f'{{"bench":"bench:{index}:{now}"}}'}
+            status = poster.post(form)
+            took.append((time.time_ns() - now) // 1000)
+            if status != 200:
+                raise RuntimeError(f"publish answered {status}")
+    finally:
+        poster.close()
+    return sent, took
+
+
+def _start_hub(port: int, heartbeat_s: float) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "bench.fanout", "--serve", str(port)]
+    hub = subprocess.Popen(
+        [*command, "--heartbeat", str(heartbeat_s)], stdout=subprocess.PIPE, text=True
+    )
+    assert hub.stdout is not None
+    if hub.stdout.readline().strip() != "ready":
+        hub.kill()
+        raise RuntimeError("the hub did not start")
+    return hub
+
+
+def _collect(pipes: list[Pipe], sent: list[int]) -> tuple[list[int], list[int], int]:
+    """Stop the load generators; all latencies, per-update last-arrival latencies, count."""
+    for pipe in pipes:
+        pipe.send("stop")
+    all_us: list[int] = []
+    last_ns = [0] * len(sent)
+    received = 0
+    for pipe in pipes:
+        message = _recv(pipe, time.monotonic() + 60)
+        while message[0] != "done":
+            message = _recv(pipe, time.monotonic() + 60)
+        latencies, counts, lasts = (array("q", bytes(m)) for m in message[1:])  # type: ignore[call-overload]
+        all_us.extend(latencies)
+        received += sum(counts)
+        last_ns = [max(a, b) for a, b in zip(last_ns, lasts, strict=True)]
+    last_us = [(last - s) // 1000 for last, s in zip(last_ns, sent, strict=True) if last]
+    return all_us, last_us, received
+
+
+def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: float) -> Result:
+    """One measurement: fresh hub, `subscribers` idle streams, then `updates` publishes."""
+    port = _free_port()
+    hub = _start_hub(port, heartbeat_s)
+    procs: list[tuple[multiprocessing.process.BaseProcess, Pipe]] = []
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        time.sleep(0.2)
+        rss_before = _rss_kb(hub.pid)
+        token = _token(
+            SUBSCRIBER_KEY, subscribe=[f"/teams/{TEAM}/{{+rest}}"], payload={"team": TEAM}
+        )
+        target = Target("127.0.0.1", port, mercure_request("127.0.0.1", port, token, ["*"]))
+        for i in range(workers):
+            share = subscribers // workers + (i < subscribers % workers)
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(target, share, updates, child), daemon=True)
+            proc.start()
+            procs.append((proc, parent))
+        deadline = time.monotonic() + OPEN_DEADLINE_S
+        opened = sum(int(_recv(pipe, deadline)[1]) for _, pipe in procs)  # type: ignore[call-overload]
+        time.sleep(1.0)  # let the hub settle before reading its memory
+        rss_after = _rss_kb(hub.pid)
+        pids = [hub.pid] + [proc.pid or 0 for proc, _ in procs]
+        cpu_before, t0 = [_cpu_s(pid) for pid in pids], time.monotonic()
+        sent, took = _publish(port, updates, rate)
+        deadline = time.monotonic() + DRAIN_DEADLINE_S
+        for _, pipe in procs:  # each says "complete" once it has every update
+            if pipe.poll(max(0.0, deadline - time.monotonic())):
+                pipe.recv()
+        cpu = [
+            (_cpu_s(pid) - before) / (time.monotonic() - t0)
+            for pid, before in zip(pids, cpu_before, strict=True)
+        ]
+        seconds = time.monotonic() - t0
+        all_us, last_us, received = _collect([pipe for _, pipe in procs], sent)
+        return Result(
+            subscribers=subscribers,
+            opened=opened,
+            all_us=all_us,
+            last_us=last_us,
+            missing=opened * updates - received,
+            publish_us=took,
+            hub_cpu=cpu[0],
+            gen_cpu=sum(cpu[1:]),
+            rss_per_conn_kb=(rss_after - rss_before) / max(1, opened),
+            seconds=seconds,
+        )
+    finally:
+        for process, _ in procs:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+        hub.terminate()  # SIGTERM: the hub ends its streams, then uvicorn exits
+        try:
+            hub.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+
+
+def _ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def report(results: list[Result]) -> None:
+    """Print one row per run; latencies in ms, "last" = the update's last subscriber."""
+    columns: list[tuple[str, Callable[[Result], str]]] = [
+        ("subscribers", lambda r: str(r.subscribers)),
+        ("open", lambda r: str(r.opened)),
+        ("p50", lambda r: _ms(percentile(r.all_us, 0.50))),
+        ("p95", lambda r: _ms(percentile(r.all_us, 0.95))),
+        ("p99", lambda r: _ms(percentile(r.all_us, 0.99))),
+        ("last p50", lambda r: _ms(percentile(r.last_us, 0.50))),
+        ("last p95", lambda r: _ms(percentile(r.last_us, 0.95))),
+        ("last p99", lambda r: _ms(percentile(r.last_us, 0.99))),
+        ("last max", lambda r: _ms(max(r.last_us, default=0))),
+        ("missing", lambda r: str(r.missing)),
+        ("POST p99", lambda r: _ms(percentile(r.publish_us, 0.99))),
+        ("hub CPU", lambda r: f"{100 * r.hub_cpu:.0f}%"),
+        ("gen CPU", lambda r: f"{100 * r.gen_cpu:.0f}%"),
+        ("KB/conn", lambda r: f"{r.rss_per_conn_kb:.1f}"),
+    ]
+    rows = [[name for name, _ in columns]] + [[cell(r) for _, cell in columns] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for row in rows:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", default="100,1000,5000")
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--heartbeat", type=float, default=15.0)
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.heartbeat)
+        return
+    results = []
+    for count in (int(n) for n in args.subscribers.split(",")):
+        results.append(run(count, args.updates, args.rate, args.workers, args.heartbeat))
+        print(f"# {count} subscribers done in {results[-1].seconds:.1f}s", file=sys.stderr)
+    report(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""Fan-out side by side: PocketBase's own realtime vs the hub, both driven by PocketBase writes.
+
+    python -m bench.realtime_fanout [--sizes 100:200,1000:200,5000:100] [--rate 20]
+
+For each N (subscribers) and M (writes), two runs one after the other, each against a fresh
+PocketBase + sidecar pair (which goes first alternates; 100 and 1,000 are run twice):
+
+- ``pocketbase``: N streams on `/api/realtime`, each subscribed to `jobs/*` with the token of
+  one of the team's three users (round-robin), so PocketBase checks the team rule for every
+  subscriber and event (the fair baseline of /work/shared/FACTS.md);
+- ``hub``: N streams on `/.well-known/mercure`, topic `/teams/<team>/jobs/{job}`, all with the
+  one team JWT the token endpoint gave the office user.
+
+The streams are held by load-generator processes (`bench/_sse_load.py`'s stream reader). One
+writer creates M jobs through PocketBase's REST API at --rate/s, one request at a time on a
+fixed schedule, each title carrying `bench:<index>:<time sent>`; latency runs from that send
+time to arrival. Server memory per connection is the VmRSS delta of the PocketBase resp.
+sidecar process over connecting N idle streams; CPU is read from /proc over the writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import tempfile
+import time
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._machine import cpu_seconds, rss_kb
+from bench._sse_load import (
+    MARKER,
+    Recorder,
+    SSEStream,
+    Target,
+    mercure_request,
+    open_streams,
+    raise_fd_limit,
+)
+from bench.report import Section, Table, check, num, percentile, text
+from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.sidecar import SidecarProcess
+from tests.support.teams import make_team
+
+Pipe = multiprocessing.connection.Connection
+
+SYSTEMS = ("pocketbase", "hub")
+WARMUP = 5
+WRITE_BUDGET_S = 150.0
+OPEN_DEADLINE_S = 180.0
+DRAIN_DEADLINE_S = 30.0
+HUB_TARGET_P99_MS = {100: 15.0, 1000: 40.0, 5000: 150.0}
+HUB_TARGET_KB = 40.0
+_CLIENT_ID = re.compile(rb'"clientId"\s*:\s*"([^"]+)"')
+_SUBSCRIBE_CONCURRENCY = 64
+
+
+# --- load generator (one process holds many streams) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Which streams a load generator opens: `kind` "pocketbase" or "hub"; `tokens` are
+    PocketBase user tokens (used round-robin) resp. the one hub JWT."""
+
+    kind: str
+    host: str
+    port: int
+    tokens: tuple[str, ...]
+    topic: str
+
+
+async def _open_pocketbase(spec: Streams, count: int, recorder: Recorder) -> list[SSEStream]:
+    """`count` realtime streams, each subscribed to `spec.topic` with its own client id."""
+    loop = asyncio.get_running_loop()
+    request = (
+        f"GET /api/realtime HTTP/1.1\r\nHost: {spec.host}:{spec.port}\r\n"
+        "Accept: text/event-stream\r\n\r\n"
+    ).encode()
+    gate = asyncio.Semaphore(_SUBSCRIBE_CONCURRENCY)
+    limits = httpx.Limits(max_connections=_SUBSCRIBE_CONCURRENCY)
+    base = f"http://{spec.host}:{spec.port}"
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+
+        async def one(index: int) -> SSEStream:
+            client_id: asyncio.Future[str] = loop.create_future()
+
+            def on_lines(lines: bytes, now: int) -> None:
+                if not client_id.done() and (found := _CLIENT_ID.search(lines)):
+                    client_id.set_result(found[1].decode())
+                for match in MARKER.finditer(lines):
+                    recorder.record(int(match[1]), int(match[2]), now)
+
+            async with gate:
+                _, stream = await loop.create_connection(
+                    lambda: SSEStream(request, on_lines), spec.host, spec.port
+                )
+                if await stream.opened != 200:
+                    return stream
+                response = await http.post(
+                    "/api/realtime",
+                    json={
+                        "clientId": await asyncio.wait_for(client_id, 30),
+                        "subscriptions": [spec.topic],
+                    },
+                    headers={"Authorization": spec.tokens[index % len(spec.tokens)]},
+                )
+                if response.status_code != 204:
+                    stream.status = response.status_code
+                return stream
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def _load(spec: Streams, count: int, updates: int, pipe: Pipe) -> None:
+    loop = asyncio.get_running_loop()
+    recorder = Recorder(updates)
+    if spec.kind == "pocketbase":
+        streams = await _open_pocketbase(spec, count, recorder)
+    else:
+        request = mercure_request(spec.host, spec.port, spec.tokens[0], [spec.topic])
+        streams = await open_streams(Target(spec.host, spec.port, request), count, recorder)
+    ok = sum(1 for stream in streams if stream.status == 200)
+    recorder.expected = ok * updates
+    pipe.send(("open", ok))
+    stop = asyncio.Event()
+    loop.add_reader(pipe.fileno(), stop.set)
+    complete = asyncio.ensure_future(recorder.complete.wait())
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([complete, stopped], return_when=asyncio.FIRST_COMPLETED)
+    if complete.done():
+        pipe.send(("complete",))
+    await stopped
+    loop.remove_reader(pipe.fileno())
+    os.set_blocking(pipe.fileno(), True)  # uvloop's add_reader made it non-blocking
+    pipe.recv()
+    for stream in streams:
+        if stream.transport is not None:
+            stream.transport.close()
+    data = (recorder.latencies_us, recorder.counts, recorder.last_ns)
+    pipe.send(("done", *(values.tobytes() for values in data)))
+
+
+def load_generator(spec: Streams, count: int, updates: int, pipe: Pipe) -> None:
+    """Process entry: hold `count` streams, record markers until told to stop, report."""
+    import uvloop
+
+    raise_fd_limit()
+    uvloop.run(_load(spec, count, updates, pipe))
+
+
+# --- writer -------------------------------------------------------------------------------
+
+
+async def write_jobs(
+    url: str, token: str, team: str, updates: int, rate: float
+) -> tuple[list[int], list[float], float]:
+    """WARMUP + `updates` job creates at `rate`/s, one at a time on a fixed schedule.
+
+    Stops early after WRITE_BUDGET_S. Returns the send times (ns) of the writes made, POST
+    durations (ms) and the seconds the timed writes took."""
+    sent: list[int] = []
+    took: list[float] = []
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": token}, timeout=60) as c:
+
+        async def create(index: int) -> int:
+            now = time.time_ns()
+            response = await c.post(
+                "/api/collections/jobs/records",
+                json={"team": team, "title": f"bench:{index}:{now}"},
+            )
+            response.raise_for_status()
+            return now
+
+        for index in range(WARMUP):
+            await create(updates + index)
+        start = time.monotonic()
+        for index in range(updates):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.monotonic() - start > WRITE_BUDGET_S:
+                break
+            sent.append(await create(index))
+            took.append((time.time_ns() - sent[-1]) / 1e6)
+        elapsed = time.monotonic() - start
+    return sent, took, elapsed
+
+
+# --- one run ------------------------------------------------------------------------------
+
+
+def _recv(pipe: Pipe, deadline: float) -> tuple[Any, ...]:
+    if not pipe.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError("load generator did not answer in time")
+    message: tuple[Any, ...] = pipe.recv()
+    return message
+
+
+class Loaders:
+    """Load-generator processes sharing `count` streams of `spec`."""
+
+    def __init__(self, spec: Streams, count: int, updates: int, processes: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.updates = updates
+        self.procs: list[tuple[Any, Pipe]] = []
+        for index in range(processes):
+            share = count // processes + (index < count % processes)
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=load_generator, args=(spec, share, updates, child), daemon=True
+            )
+            proc.start()
+            self.procs.append((proc, parent))
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc, _ in self.procs]
+
+    def opened(self) -> int:
+        """Wait until every process has opened its streams; how many were accepted."""
+        deadline = time.monotonic() + OPEN_DEADLINE_S
+        return sum(int(_recv(pipe, deadline)[1]) for _, pipe in self.procs)
+
+    def drain(self, deadline: float) -> None:
+        """Wait (until `deadline`) for every process to have received every update."""
+        for _, pipe in self.procs:
+            if pipe.poll(max(0.0, deadline - time.monotonic())):
+                pipe.recv()
+
+    def collect(self) -> tuple[list[int], list[int], list[int]]:
+        """Stop: all latencies (us), deliveries per update, last arrival per update (ns)."""
+        for _, pipe in self.procs:
+            pipe.send("stop")
+        all_us: list[int] = []
+        counts = [0] * self.updates
+        last_ns = [0] * self.updates
+        for _, pipe in self.procs:
+            message = _recv(pipe, time.monotonic() + 60)
+            while message[0] != "done":
+                message = _recv(pipe, time.monotonic() + 60)
+            latencies, part_counts, part_last = (array("q", m) for m in message[1:])
+            all_us.extend(latencies)
+            counts = [a + b for a, b in zip(counts, part_counts, strict=True)]
+            last_ns = [max(a, b) for a, b in zip(last_ns, part_last, strict=True)]
+        return all_us, counts, last_ns
+
+    def close(self) -> None:
+        for proc, _ in self.procs:
+            proc.join(timeout=15)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _streams(system: str, pb: PocketBaseProcess, sidecar: SidecarProcess, team: Any) -> Streams:
+    if system == "pocketbase":
+        tokens = tuple(member.token for member in (team.field, team.office, team.admin))
+        return Streams(system, "127.0.0.1", pb.port, tokens, "jobs/*")
+    response = httpx.post(
+        f"{sidecar.url}/.well-known/mercure/token", headers={"Authorization": team.office.token}
+    )
+    response.raise_for_status()
+    topic = f"/teams/{team.id}/jobs/{{job}}"
+    return Streams(system, "127.0.0.1", sidecar.port, (response.json()["token"],), topic)
+
+
+def run_one(
+    system: str, subscribers: int, updates: int, rate: float, workers: int
+) -> dict[str, Any]:
+    """One system at N subscribers against a fresh PocketBase + sidecar; raw figures."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix=f"fieldsync-fanout-{system}-") as tmp:
+        pb = launch(Path(tmp) / "pb_data")
+        sidecar = SidecarProcess(pb, Path(tmp), FIELDSYNC_THUMB_WORKERS="1")
+        groups: list[Loaders] = []
+        try:
+            with pb.superuser_client() as su:
+                su.patch(
+                    "/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}
+                ).raise_for_status()
+                team = make_team(su, "Fanout")
+            sidecar.start()
+            pids = {"pb": pb.pid, "sidecar": sidecar.pid}
+            server = pids["pb" if system == "pocketbase" else "sidecar"]
+            spec = _streams(system, pb, sidecar, team)
+            office_token = team.office.token
+            if system == "hub":  # what wakes the sidecar: PocketBase realtime on the outbox
+                probe_spec = Streams(
+                    "pocketbase", "127.0.0.1", pb.port, (pb.superuser_token(),), "events/*"
+                )
+                probe = Loaders(probe_spec, 1, updates, 1)
+                groups.append(probe)
+                probe.opened()
+            time.sleep(0.5)
+            rss_before = rss_kb(server)
+            loaders = Loaders(spec, subscribers, updates, workers)
+            groups.insert(0, loaders)
+            opened = loaders.opened()
+            time.sleep(1.0)
+            rss_after = rss_kb(server)
+            pids.update({f"loader{i}": pid for i, pid in enumerate(loaders.pids)})
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            cpu_from = time.monotonic()
+            sent, took, elapsed = asyncio.run(
+                write_jobs(pb.url, office_token, team.id, updates, rate)
+            )
+            deadline = time.monotonic() + DRAIN_DEADLINE_S
+            for group in groups:
+                group.drain(deadline)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            cpu_window = time.monotonic() - cpu_from
+            all_us, counts, last_ns = loaders.collect()
+            probe_us = groups[1].collect()[0] if len(groups) > 1 else []
+        finally:
+            for group in groups:
+                group.close()
+            sidecar.stop()
+            pb.cleanup()
+    all_ms = [us / 1000 for us in all_us]
+    written = len(sent)
+    last_ms = [(last - s) / 1e6 for last, s in zip(last_ns, sent, strict=False) if last]
+    probe_ms = [us / 1000 for us in probe_us]
+    return {
+        "system": system,
+        "subscribers": subscribers,
+        "updates": written,
+        "opened": opened,
+        "delivered": sum(counts),
+        "lost": opened * written - sum(counts),
+        "writes_per_s": written / elapsed,
+        "post_p50_ms": percentile(took, 0.50),
+        "post_p99_ms": percentile(took, 0.99),
+        "p50_ms": percentile(all_ms, 0.50),
+        "p99_ms": percentile(all_ms, 0.99),
+        "last_p50_ms": percentile(last_ms, 0.50),
+        "last_p99_ms": percentile(last_ms, 0.99),
+        "outbox_p50_ms": percentile(probe_ms, 0.50),
+        "outbox_p99_ms": percentile(probe_ms, 0.99),
+        "kb_per_conn": (rss_after - rss_before) / max(1, opened),
+        "cpu_pb_s": cpu["pb"],
+        "cpu_sidecar_s": cpu["sidecar"],
+        "cpu_loaders_s": sum(v for name, v in cpu.items() if name.startswith("loader")),
+        "seconds": elapsed,
+        "cpu_window_s": cpu_window,
+        "load_before": load,
+    }
+
+
+def measure(sizes: list[tuple[int, int]], rate: float, workers: int) -> list[dict[str, Any]]:
+    """Both systems at every size; which goes first alternates between sizes and between
+    repeats of one size. A size listed twice is measured twice (`round` 1 and 2)."""
+    raise_fd_limit()  # PocketBase and the sidecar inherit it
+    results = []
+    rounds: dict[int, int] = {}
+    for index, (subscribers, updates) in enumerate(sizes):
+        rounds[subscribers] = rounds.get(subscribers, 0) + 1
+        order = SYSTEMS if (index + rounds[subscribers]) % 2 == 1 else SYSTEMS[::-1]
+        for system in order:
+            result = run_one(system, subscribers, updates, rate, workers)
+            results.append({**result, "round": rounds[subscribers], "first": order[0]})
+    return results
+
+
+# --- table --------------------------------------------------------------------------------
+
+
+def section(results: list[dict[str, Any]], rate: float, workers: int) -> Section:
+    head = [
+        "N",
+        "round",
+        "server",
+        "open",
+        "writes @ /s",
+        "POST p50 ms",
+        "p50 ms",
+        "p99 ms",
+        "last p50 ms",
+        "last p99 ms",
+        "hub target p99",
+        "lost",
+        "KB/conn",
+        "CPU s PB",
+        "CPU s sidecar",
+        "CPU s loaders",
+        "load",
+    ]
+    rows = []
+    ordered = sorted(
+        results, key=lambda r: (r["subscribers"], r["round"], SYSTEMS.index(r["system"]))
+    )
+    for r in ordered:
+        hub = r["system"] == "hub"
+        target = HUB_TARGET_P99_MS.get(r["subscribers"])
+        writes = f"{r['updates']} @ {num(r['writes_per_s'])}"
+        kb = num(r["kb_per_conn"])
+        goal = "baseline"
+        if hub:
+            writes += f" {check(r['writes_per_s'] >= 0.95 * rate)}"
+            kb += f" {check(r['kb_per_conn'] <= HUB_TARGET_KB)}"
+            goal = "-" if target is None else f"≤ {target:g} {check(r['p99_ms'] <= target)}"
+        rows.append(
+            [
+                f"{r['subscribers']:,}",
+                str(r["round"]),
+                "hub" if hub else "PocketBase",
+                f"{r['opened']:,}",
+                writes,
+                num(r["post_p50_ms"]),
+                num(r["p50_ms"]),
+                num(r["p99_ms"]),
+                num(r["last_p50_ms"]),
+                num(r["last_p99_ms"]),
+                goal,
+                f"{r['lost']:,} {check(r['lost'] == 0)}",
+                kb,
+                num(r["cpu_pb_s"]),
+                num(r["cpu_sidecar_s"]),
+                num(r["cpu_loaders_s"]),
+                num(r["load_before"], 2),
+            ]
+        )
+    sequence = ", ".join(f"{r['subscribers']:,}" for r in results[::2])
+    notes = [
+        f"Writer: M job creates through PocketBase REST at {rate:g}/s offered, one request at "
+        f"a time, at most {WRITE_BUDGET_S:g} s; latency from the create being sent to "
+        "arrival, over all deliveries (p50/p99) and to the last subscriber of each write "
+        "(last).",
+        "PocketBase: subscribers share the tokens of the team's 3 users (round-robin), "
+        "subscribed to `jobs/*` under the team rule. Hub: all share the team JWT from "
+        "`POST /.well-known/mercure/token`, topic `/teams/<team>/jobs/{job}`.",
+        f"Streams held by {workers} load-generator processes (uvloop, raw sockets). KB/conn: "
+        "VmRSS delta of the serving process (PocketBase resp. sidecar) over connecting N idle "
+        f"streams, target ≤ {HUB_TARGET_KB:g} KB for the hub; at N=100 the delta (a few MB) is "
+        "within heap noise, read it at 1,000 and 5,000. CPU: seconds used during the writes "
+        "and drain, per process. load: the machine's 1-min load average before the run "
+        "(other people's tests share it).",
+        f"round: sizes ran in the order {sequence}, which system goes first alternating, so "
+        "drift on the shared machine shows up as the spread between rounds.",
+        "PocketBase -> sidecar hop in hub runs (a superuser probe on `events/*`, the outbox "
+        "realtime that feeds the hub), p50/p99 ms: "
+        + "; ".join(
+            f"N={r['subscribers']:,} #{r['round']}: "
+            f"{num(r['outbox_p50_ms'])}/{num(r['outbox_p99_ms'])}"
+            for r in ordered
+            if r["system"] == "hub"
+        )
+        + ".",
+        "Each run gets a fresh PocketBase + sidecar pair; in hub runs PocketBase still takes "
+        "every write and feeds the sidecar through its realtime (one superuser subscriber).",
+    ]
+    table = Table("PocketBase realtime vs hub, N concurrent SSE subscribers", head, rows, notes)
+    limits = _limits(ordered)
+    return Section(
+        "fanout", "Fan-out: PocketBase realtime vs hub", [table], limits, {"runs": results}
+    )
+
+
+def _limits(ordered: list[dict[str, Any]]) -> str:
+    """What held each system back at the smallest and the largest N, in this run's figures."""
+
+    def first(n: int, system: str) -> dict[str, Any]:
+        return next(r for r in ordered if r["subscribers"] == n and r["system"] == system)
+
+    def cores(r: dict[str, Any], key: str) -> str:
+        return f"{r[key] / (r['cpu_window_s'] + 1e-9):.2f}"
+
+    low, top = ordered[0]["subscribers"], ordered[-1]["subscribers"]
+    pb, hub, small = first(top, "pocketbase"), first(top, "hub"), first(low, "hub")
+    return (
+        f"2 cores for everything. PocketBase checks the team rule for every subscriber "
+        f"inside the create request: at N={top:,} POST p50 {num(pb['post_p50_ms'])} ms, "
+        f"writes {num(pb['writes_per_s'])}/s, PocketBase busy {cores(pb, 'cpu_pb_s')} cores. "
+        f"The hub leaves writes alone (POST p50 {num(hub['post_p50_ms'])} ms) but is fed by "
+        f"PocketBase's realtime on the outbox: at N={low:,} that hop alone has p99 "
+        f"{num(small['outbox_p99_ms'])} ms of the hub's {num(small['p99_ms'])} ms. At "
+        f"N={top:,} the hub's p99 {num(hub['p99_ms'])} ms (hop p99 "
+        f"{num(hub['outbox_p99_ms'])} ms) is one Python event loop writing to {top:,} sockets "
+        f"(sidecar {cores(hub, 'cpu_sidecar_s')} cores) while the load generators take "
+        f"{cores(hub, 'cpu_loaders_s')} cores and PocketBase {cores(hub, 'cpu_pb_s')} of the "
+        "same 2."
+    )
+
+
+def sizes_of(spec: str) -> list[tuple[int, int]]:
+    pairs = (item.split(":") for item in spec.split(","))
+    return [(int(n), int(m)) for n, m in pairs]
+
+
+FULL_SIZES = "100:200,1000:200,5000:100,1000:200,100:200"
+QUICK_SIZES = "100:40,1000:40"
+
+
+def run(quick: bool = False, rate: float = 20.0, workers: int = 2) -> Section:
+    sizes = sizes_of(QUICK_SIZES if quick else FULL_SIZES)
+    return section(measure(sizes, rate, workers), rate, workers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default=FULL_SIZES, help="N:M pairs, comma-separated")
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    results = measure(sizes_of(args.sizes), args.rate, args.workers)
+    print(text(section(results, args.rate, args.workers)))
+
+
+if __name__ == "__main__":
+    main()

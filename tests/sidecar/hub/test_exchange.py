@@ -1,0 +1,72 @@
+"""Token exchange: a PocketBase user token for a short subscriber JWT (and cookie)."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from tests.sidecar.hub.conftest import (
+    SUBSCRIBER_KEY,
+    TEAM_A,
+    TEAM_B,
+    HubServer,
+    make_config,
+    serve_hub,
+    subscribe,
+    take,
+)
+
+PATH = "/.well-known/mercure/token"
+
+
+async def test_exchange_issues_a_team_token_and_cookie() -> None:
+    async with serve_hub(make_config(token_ttl_s=120)) as server, server.client() as client:
+        response = await client.post(PATH, headers={"Authorization": "pb-token-a-field"})
+    assert response.status_code == 200
+    body = response.json()
+    claims = jwt.decode(body["token"], SUBSCRIBER_KEY, algorithms=["HS256"])
+    assert claims["exp"] == body["expires"]
+    assert body["expires"] - time.time() == pytest.approx(120, abs=5)
+    assert claims["mercure"]["subscribe"] == [f"/teams/{TEAM_A}/{{+rest}}"]
+    assert claims["mercure"]["payload"] == {
+        "user": "userfield000001",
+        "team": TEAM_A,
+        "role": "field",
+    }
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"mercureAuthorization={body['token']};")
+    for attribute in ("HttpOnly", "SameSite=strict", "Path=/.well-known/mercure", "Max-Age=120"):
+        assert attribute.lower() in cookie.lower()
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_cookie_is_secure_by_default() -> None:
+    async with serve_hub(make_config(cookie_secure=True)) as server, server.client() as client:
+        response = await client.post(PATH, headers={"Authorization": "Bearer pb-token-a-field"})
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "unknown"}, {"Authorization": "Bearer"}])
+async def test_invalid_user_token_is_unauthorized(
+    hub_server: HubServer, headers: dict[str, str]
+) -> None:
+    async with hub_server.client() as client:
+        response = await client.post(PATH, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {
+        "status": 401,
+        "message": "a valid PocketBase user token is required",
+    }
+
+
+async def test_exchanged_cookie_subscribes_to_the_team_only(hub_server: HubServer) -> None:
+    async with hub_server.client() as client:
+        exchange = await client.post(PATH, headers={"Authorization": "pb-token-a-field"})
+        assert exchange.status_code == 200
+        async with subscribe(hub_server, client=client) as (_, events):
+            await hub_server.emit(TEAM_B)
+            mine = await hub_server.emit(TEAM_A)
+            (event,) = await take(events, 1)
+    assert event.id == mine.id
