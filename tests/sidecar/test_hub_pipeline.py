@@ -3,7 +3,10 @@ from the outbox after a sidecar restart, team isolation, publishing through the 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -130,3 +133,18 @@ async def test_token_exchange_refuses_what_pocketbase_refuses(
     async with subscribe(hub, [f"/teams/{team_a.id}/jobs/{{job}}"]) as stream:  # cookie auth
         job = new_job(team_a.office)
         assert (await stream.next_data())["record"]["id"] == job["id"]
+
+
+async def test_sigterm_ends_open_streams_cleanly(
+    sidecar: SidecarProcess, team_a: SeededTeam
+) -> None:
+    async with httpx.AsyncClient(base_url=sidecar.url, timeout=30) as hub:
+        token = await exchange_token(hub, team_a.office.token)
+        async with subscribe(hub, [f"/teams/{team_a.id}/quiet/{{x}}"], token=token) as stream:
+            started = time.monotonic()
+            code = await asyncio.to_thread(sidecar.stop)
+            with pytest.raises(StopAsyncIteration):  # the final chunk came: no protocol error
+                await stream.next(timeout=5)
+    assert code == -signal.SIGTERM, "uvicorn re-raises the signal once it has shut down"
+    assert '"msg": "sidecar stopped"' in sidecar.log(), "the lifespan shutdown ran to its end"
+    assert time.monotonic() - started < 5, "open streams did not hold the shutdown up"
