@@ -243,3 +243,24 @@ class Outbox:
 @pytest.fixture(scope="session")
 def outbox(superuser: httpx.Client) -> Outbox:
     return Outbox(superuser)
+
+
+# --- shared by the rule tests ---------------------------------------------------------------
+
+CREATE_REFUSED = "Failed to create record."
+NOT_FOUND = "The requested resource wasn't found."
+SUPERUSERS_ONLY = "Only superusers can perform this action."
+
+JOBS = "/api/collections/jobs/records"
+PHOTOS = "/api/collections/photos/records"
+USERS = "/api/collections/users/records"
+TEAMS = "/api/collections/teams/records"
+PUSH = "/api/collections/push_subscriptions/records"
+
+MakeJob = Callable[..., Record]
+MakePhoto = Callable[..., Record]
+
+
+def ids(response: httpx.Response) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}

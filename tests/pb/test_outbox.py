@@ -13,6 +13,10 @@ import httpx
 import pytest
 
 from tests.pb.conftest import (
+    JOBS,
+    PHOTOS,
+    MakeJob,
+    MakePhoto,
     Outbox,
     Record,
     Records,
@@ -24,13 +28,8 @@ from tests.pb.conftest import (
 )
 from tests.support.teams import SeededTeam, make_user
 
-JOBS = "/api/collections/jobs/records"
-PHOTOS = "/api/collections/photos/records"
 EVENTS = "/api/collections/events/records"
 MAX_PHOTO_BYTES = 25 * 1024 * 1024  # photos.file maxSize as shipped
-
-MakeJob = Callable[..., Record]
-MakePhoto = Callable[..., Record]
 
 
 def only_event(outbox: Outbox, since: int) -> Record:

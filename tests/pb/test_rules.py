@@ -9,41 +9,30 @@ delete or view whose rule filters the record out → 404; a collection whose rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.pb.conftest import (
-    Record,
+    CREATE_REFUSED,
+    JOBS,
+    NOT_FOUND,
+    PHOTOS,
+    PUSH,
+    TEAMS,
+    USERS,
+    MakeJob,
+    MakePhoto,
     Records,
     assert_pb_error,
+    ids,
     jpeg_bytes,
     post_photo,
     unique,
     webp_bytes,
 )
 from tests.support.teams import SeededTeam
-
-CREATE_REFUSED = "Failed to create record."
-NOT_FOUND = "The requested resource wasn't found."
-SUPERUSERS_ONLY = "Only superusers can perform this action."
-
-JOBS = "/api/collections/jobs/records"
-PHOTOS = "/api/collections/photos/records"
-USERS = "/api/collections/users/records"
-TEAMS = "/api/collections/teams/records"
-PUSH = "/api/collections/push_subscriptions/records"
-
-MakeJob = Callable[..., Record]
-MakePhoto = Callable[..., Record]
-
-
-def ids(response: httpx.Response) -> set[str]:
-    assert response.status_code == 200, response.text
-    return {item["id"] for item in response.json()["items"]}
-
 
 # --- jobs and photos across teams ------------------------------------------------------------
 

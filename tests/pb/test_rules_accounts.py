@@ -3,37 +3,23 @@ push subscriptions, superuser-only collections (events, consumers), teams."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 
 from tests.pb.conftest import (
+    CREATE_REFUSED,
+    NOT_FOUND,
+    PUSH,
+    SUPERUSERS_ONLY,
+    TEAMS,
+    USERS,
     Record,
     Records,
     assert_pb_error,
+    ids,
     unique,
 )
 from tests.support.teams import Member, SeededTeam, make_team, make_user
-
-CREATE_REFUSED = "Failed to create record."
-NOT_FOUND = "The requested resource wasn't found."
-SUPERUSERS_ONLY = "Only superusers can perform this action."
-
-JOBS = "/api/collections/jobs/records"
-PHOTOS = "/api/collections/photos/records"
-USERS = "/api/collections/users/records"
-TEAMS = "/api/collections/teams/records"
-PUSH = "/api/collections/push_subscriptions/records"
-
-MakeJob = Callable[..., Record]
-MakePhoto = Callable[..., Record]
-
-
-def ids(response: httpx.Response) -> set[str]:
-    assert response.status_code == 200, response.text
-    return {item["id"] for item in response.json()["items"]}
-
 
 # --- users -----------------------------------------------------------------------------------
 
