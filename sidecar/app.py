@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -108,5 +109,8 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
+    """A crash of the following task (e.g. PocketBase refusing the superuser's password) stops
+    the whole process, so whatever supervises it sees the failure instead of an idle sidecar."""
     if not task.cancelled() and task.exception() is not None:
-        log.critical("sidecar task crashed", exc_info=task.exception())
+        log.critical("sidecar cannot go on; stopping", exc_info=task.exception())
+        signal.raise_signal(signal.SIGTERM)

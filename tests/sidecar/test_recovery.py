@@ -3,6 +3,7 @@ restarted under it."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import httpx
@@ -118,3 +119,14 @@ def test_pocketbase_restarted_under_the_sidecar(
     assert sidecar.health()["pocketbase"] == "up"
     assert first["id"] != second["id"]
     assert sidecar.log().count("PocketBase is unreachable") == 1
+
+
+def test_wrong_superuser_password_stops_the_sidecar(
+    fresh_pocketbase: PocketBaseProcess, make_sidecar: SidecarFactory
+) -> None:
+    sidecar = make_sidecar(fresh_pocketbase, FIELDSYNC_PB_SUPERUSER_PASSWORD="not-the-password")
+    with contextlib.suppress(RuntimeError):  # it may stop before /healthz first answers
+        sidecar.start(ready=False)
+    wait_for(lambda: not sidecar.running, what="the sidecar to stop by itself")
+    assert "sidecar cannot go on; stopping" in sidecar.log()
+    assert "Failed to authenticate" in sidecar.log()
