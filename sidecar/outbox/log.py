@@ -58,8 +58,7 @@ class OutboxLog:
         """An id we gave (a sequence number, even one trimmed since) or a publisher's id."""
         if event_id.isdigit():
             seq = int(event_id)
-            _, newest = await self.bounds()
-            return seq if seq <= newest else None
+            return seq if seq <= await self.newest() else None
         page = await self._client.events.list(
             per_page=1,
             filter=build_filter("uid = {:uid}", uid=event_id),
@@ -69,18 +68,16 @@ class OutboxLog:
         return page.items[0].seq if page.items else None
 
     async def bounds(self) -> tuple[int, int]:
-        oldest = await self._client.events.list(
-            per_page=1, sort="seq", fields="seq", skip_total=True
-        )
-        if not oldest.items:
-            return (0, 0)
-        newest = await self._client.events.list(
-            per_page=1, sort="-seq", fields="seq", skip_total=True
-        )
-        return (oldest.items[0].seq, newest.items[0].seq)
+        oldest = await self._first_seq("seq")
+        return (oldest, await self.newest()) if oldest else (0, 0)
 
     async def newest(self) -> int:
-        return (await self.bounds())[1]
+        """The newest seq (0 when the outbox is empty): one request."""
+        return await self._first_seq("-seq")
+
+    async def _first_seq(self, sort: str) -> int:
+        page = await self._client.events.list(per_page=1, sort=sort, fields="seq", skip_total=True)
+        return page.items[0].seq if page.items else 0
 
     async def append(self, draft: UpdateDraft) -> Update:
         """Store a published update in the outbox; the hub feed then delivers it."""
