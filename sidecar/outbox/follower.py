@@ -10,7 +10,6 @@ committed log never has holes: a missing number is always just late.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -41,23 +40,33 @@ class OutboxFollower:
         self._poll_interval_s = poll_interval_s
         self._pushed: dict[int, Event] = {}
         self._wake = asyncio.Event()
+        self._stale = True
+        """REST may hold events realtime did not bring (at start, after the safety poll's
+        timeout or realtime trouble). Otherwise REST is read only for a gap, so events that
+        arrive in order cost no request beyond their realtime message."""
         self.head_seq = after
 
     async def batches(self) -> AsyncIterator[list[Event]]:
         listener = asyncio.create_task(self._listen(), name="outbox-realtime")
         try:
             while True:
+                # Cleared before looking, so a push that lands while we look still wakes us.
+                self._wake.clear()
                 batch = self._take_contiguous()
-                if not batch:
+                if not batch and (self._stale or self.head_seq > self.position):
                     batch = await self._fetch()
+                    self._stale = len(batch) == self._batch_size  # a full page: more may follow
+                    if not batch:
+                        self.head_seq = self.position
                 if batch:
                     self.position = batch[-1].seq
                     self.head_seq = max(self.head_seq, self.position)
                     yield batch
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                except TimeoutError:
+                    self._stale = True  # the safety poll
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
@@ -107,5 +116,6 @@ class OutboxFollower:
                 log.warning(
                     "outbox realtime subscription failed; retrying", extra={"error": str(exc)}
                 )
+                self._stale = True
                 self._wake.set()
                 await asyncio.sleep(1.0)
