@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import json
 import socket
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,15 +193,6 @@ async def serve_hub(
 async def hub_server() -> AsyncIterator[HubServer]:
     async with serve_hub() as server:
         yield server
-
-
-async def wait_for(predicate: Callable[[], bool], what: str) -> None:
-    """Wait (bounded) for a condition the hub reaches on its own, such as a disconnect."""
-    deadline = time.monotonic() + DEADLINE_S
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 async def take(events: AsyncIterator[ServerSentEvent], count: int) -> list[ServerSentEvent]:

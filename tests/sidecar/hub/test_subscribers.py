@@ -16,8 +16,8 @@ from tests.sidecar.hub.conftest import (
     subscribe,
     take,
     team_token,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 SUBSCRIBERS = 500
 UPDATES = 10
@@ -69,21 +69,21 @@ async def test_a_stuck_subscriber_is_dropped_and_never_delays_the_others() -> No
     async with serve_hub(make_config(max_queue=5)) as server:
         stuck = await _stalled_stream(server, receive_buffer=4096)
         async with subscribe(server, token_value=team_token(TEAM_A)) as (_, events):
-            await wait_for(lambda: server.hub.stats().subscribers == 2, "the stuck subscriber")
+            await wait_until(lambda: server.hub.stats().subscribers == 2, "the stuck subscriber")
             big = "x" * 200_000  # the kernel's socket buffers take about 4 MB first
             for _ in range(50):
                 update = await server.emit(TEAM_A, payload=big)
                 (event,) = await take(events, 1)
                 assert event.id == update.id
             assert server.hub.stats().dropped_slow == 1
-            await wait_for(lambda: server.hub.stats().subscribers == 1, "the drop")
+            await wait_until(lambda: server.hub.stats().subscribers == 1, "the drop")
         stuck.close()
 
 
 async def test_a_slow_reader_catches_up_in_order() -> None:
     async with serve_hub() as server:
         slow = await _stalled_stream(server)
-        await wait_for(lambda: server.hub.stats().subscribers == 1, "the slow subscriber")
+        await wait_until(lambda: server.hub.stats().subscribers == 1, "the slow subscriber")
         async with subscribe(server, token_value=team_token(TEAM_A)) as (_, events):
             # More than the kernel's socket buffers hold: writes to `slow` have to wait.
             sent = []

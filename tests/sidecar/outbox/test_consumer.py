@@ -16,6 +16,7 @@ from sidecar.outbox.outage import Outage
 from sidecar.settings import Settings
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.sidecar import PUBLISHER_KEY, SUBSCRIBER_KEY
+from tests.support.waiting import wait_until
 
 EVENTS = "/api/collections/events/records"
 
@@ -87,8 +88,8 @@ async def test_a_failing_event_is_recorded_and_skipped(
             response.raise_for_status()
             written.append(response.json()["seq"])
         await asyncio.wait_for(done.wait(), 20)
-        await _until(lambda: metrics.events_failed[kind + ".poison"] == 1)
-        await _until(lambda: metrics.cursor >= written[2])
+        await wait_until(lambda: metrics.events_failed[kind + ".poison"] == 1)
+        await wait_until(lambda: metrics.cursor >= written[2])
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -120,15 +121,15 @@ async def test_a_second_consumer_stands_by_while_the_first_holds_the_lease(
     )
     first_task = asyncio.create_task(first.run())
     try:
-        await _until(lambda: first.lease.held)
+        await wait_until(lambda: first.lease.held)
         second_task = asyncio.create_task(second.run())
         await asyncio.sleep(0)  # let it try once
-        await _until(lambda: second_task.done() or not second.lease.held, timeout=2)
+        await wait_until(lambda: second_task.done() or not second.lease.held, timeout=2)
         assert not second_metrics.holds_lease
         first_task.cancel()
         await asyncio.gather(first_task, return_exceptions=True)
         await first.flush()  # gives the lease up
-        await _until(lambda: second_metrics.holds_lease, timeout=15)
+        await wait_until(lambda: second_metrics.holds_lease, timeout=15)
     finally:
         for task in (first_task, locals().get("second_task")):
             if isinstance(task, asyncio.Task):
@@ -139,10 +140,3 @@ async def test_a_second_consumer_stands_by_while_the_first_holds_the_lease(
 
 async def _noop(event: Event) -> None:
     return None
-
-
-async def _until(check: object, timeout: float = 10) -> None:
-    assert callable(check)
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.02)
