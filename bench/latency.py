@@ -37,8 +37,8 @@ from fieldsync import AsyncClient, Job
 from httpx_sse import aconnect_sse
 from PIL import ImageDraw
 
-from bench._images import photo
 from bench.report import Section, Table, check, num, summary, text
+from tests.support.images import photo
 from tests.support.pocketbase import launch
 from tests.support.sidecar import SidecarProcess
 from tests.support.teams import make_team

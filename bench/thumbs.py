@@ -26,9 +26,9 @@ from typing import Any
 
 from PIL import Image
 
-from bench._images import exif, jpeg, photo
 from sidecar.thumbs import ThumbnailWorker, make_thumbnail
 from sidecar.thumbs.decode import decode
+from tests.support.images import exif, jpeg, photo
 
 LABELS = {
     "baseline": "(a) Pillow thumbnail(), 1 process",

@@ -13,8 +13,8 @@ import httpx
 import jwt
 import pytest
 
-from bench._images import jpeg, photo
 from tests.sidecar.conftest import SidecarFactory
+from tests.support.images import jpeg, photo
 from tests.support.photos import new_job, upload
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.sidecar import PUBLISHER_KEY, SidecarProcess

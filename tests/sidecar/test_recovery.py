@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench._images import jpeg, photo
 from tests.sidecar.conftest import SidecarFactory
+from tests.support.images import jpeg, photo
 from tests.support.photos import events_for, new_job, upload
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.teams import SeededTeam, make_team

@@ -11,8 +11,8 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from bench._images import exif, jpeg, photo
 from tests.sidecar.conftest import SidecarFactory
+from tests.support.images import exif, jpeg, photo
 from tests.support.photos import get_photo, new_job, read_file, upload
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.sidecar import SidecarProcess

@@ -63,7 +63,7 @@ def _alg_none_token() -> str:
         pytest.param(_alg_none_token(), id="alg none"),
         pytest.param(_encode({"mercure": {}}, KEY * 2, "HS512"), id="HS512"),
         pytest.param(_encode({"mercure": {}, "exp": int(time.time()) - 10}), id="expired"),
-        pytest.param(_encode({"mercure": {}, "nbf": int(time.time()) + 60}), id="not yet valid"),
+        pytest.param(_encode({"mercure": {}, "nbf": int(time.time()) + 86400}), id="not yet valid"),
         pytest.param("not.a.token", id="malformed"),
         pytest.param(_encode({"mercure": "all"}), id="claim not an object"),
         pytest.param(_encode({"mercure": {"subscribe": "*"}}), id="selectors not a list"),

@@ -10,8 +10,8 @@ from io import BytesIO
 import pytest
 from PIL import Image, ImageCms, ImageOps, features
 
-from bench._images import exif, jpeg, photo, png_bomb
 from sidecar.thumbs import Thumbnail, ThumbnailError, make_thumbnail
+from tests.support.images import exif, jpeg, photo, png_bomb
 
 RED, GREEN, BLUE, YELLOW = (230, 20, 20), (20, 200, 40), (30, 40, 220), (240, 220, 30)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench._images import exif, jpeg, photo, png_bomb
 from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
+from tests.support.images import exif, jpeg, photo, png_bomb
 
 
 def heic(width: int, height: int) -> bytes:

@@ -1,4 +1,4 @@
-"""Synthetic photos for the thumbnail benchmark and tests: made with Pillow, nothing on disk."""
+"""Synthetic photos for tests and benchmarks: made with Pillow, nothing on disk."""
 
 from __future__ import annotations
 
