@@ -83,7 +83,7 @@ CREDS
   . "$CREDENTIALS"; set +a
 }
 
-pb() { "$VENV/bin/pocketbase" "$@" --dir "$FIELDSYNC_PB_DIR" --migrationsDir "$ROOT/pb_migrations" --hooksDir "$ROOT/pb_hooks"; }
+pb() { "$ROOT/pocketbase/pb.sh" "$@"; }  # the one launcher (also used by tests and benchmarks)
 
 wait_http() {  # wait_http URL NAME PID
   for _ in $(seq 1 200); do
@@ -113,13 +113,11 @@ cmd_start() {
   }
   trap stop_all INT TERM EXIT
 
-  "$ROOT/pocketbase/serve.sh" & pids+=($!)
+  pb serve & pids+=($!)
   wait_http "$FIELDSYNC_PB_URL/api/health" PocketBase "${pids[-1]}"
   "$PY" -m scripts.seed_demo
-  if [ -f "$ROOT/sidecar/__main__.py" ]; then
-    "$PY" -m sidecar & pids+=($!)
-    wait_http "http://$FIELDSYNC_HTTP_HOST:$FIELDSYNC_HTTP_PORT/healthz" sidecar "${pids[-1]}"
-  fi
+  "$PY" -m sidecar & pids+=($!)
+  wait_http "http://$FIELDSYNC_HTTP_HOST:$FIELDSYNC_HTTP_PORT/healthz" sidecar "${pids[-1]}"
 
   cat >&2 <<INFO
 

@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on, and what a process costs it (read from /proc)."""
+"""The machine a benchmark ran on (what a process costs it: tests/support/processes.py)."""
 
 from __future__ import annotations
 
@@ -47,18 +47,3 @@ def describe() -> dict[str, str]:
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load": load,
     }
-
-
-def rss_kb(pid: int) -> int:
-    """Resident memory of `pid` (VmRSS, KiB)."""
-    return int(_first(f"/proc/{pid}/status", "VmRSS").split()[0])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by `pid` (0 once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

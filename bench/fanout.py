@@ -1,4 +1,6 @@
-"""Fan-out benchmark: publish -> SSE receive latency of the hub at N subscribers.
+"""Hub-only microbenchmark (not part of `python -m bench`, whose fan-out bench runs the real
+sidecar and PocketBase: bench/realtime_fanout.py): publish -> SSE receive latency at N
+subscribers, for working on the hub's fan-out itself.
 
     python -m bench.fanout --subscribers 100,1000,5000 --updates 200 --rate 20
 
@@ -13,12 +15,10 @@ Loopback only; every phase has a deadline.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
-import os
 import socket
 import subprocess
 import sys
@@ -32,6 +32,10 @@ from urllib.parse import urlencode
 import jwt
 
 from bench._sse_load import Target, mercure_request, worker
+from sidecar.events import SCOPE_CLAIM, team_selector
+from tests.support.net import free_port
+from tests.support.processes import cpu_seconds, rss_kib
+from tests.support.stats import percentile
 
 SUBSCRIBER_KEY = "bench-subscriber-key-0123456789abcdef"
 PUBLISHER_KEY = "bench-publisher-key-0123456789abcdefg"
@@ -50,92 +54,53 @@ Pipe = multiprocessing.connection.Connection
 def serve(port: int, heartbeat_s: float) -> None:
     """Run a hub on 127.0.0.1:`port` over an in-memory outbox; print `ready` when listening."""
     import uvicorn
-    import uvloop
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
     from bench._sse_load import raise_fd_limit
-    from sidecar.hub import Hub, HubConfig, Update, UpdateDraft
+    from sidecar.hub import Hub, HubConfig
+    from sidecar.serving import serve as serve_app
+    from sidecar.settings import Settings
+    from tests.support.outbox import MemoryOutbox
 
-    class Outbox:
-        """DurableLog and append over a list, dispatching like the outbox consumer."""
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    outbox = MemoryOutbox()
+    config = HubConfig(
+        subscriber_key=SUBSCRIBER_KEY,
+        publisher_key=PUBLISHER_KEY,
+        anonymous=False,
+        heartbeat_s=heartbeat_s,
+        history_size=defaults["hub_history_size"],
+        max_queue=defaults["hub_max_queue"],
+        scope_claim=SCOPE_CLAIM,
+    )
+    hub = outbox.hub = Hub(config, outbox, outbox.append)
 
-        def __init__(self) -> None:
-            self.updates: list[Update] = []
-            self.hub: Hub | None = None
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse(dataclasses.asdict(hub.stats()))
 
-        async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
-            return [u for u in self.updates if u.seq > seq][:limit]
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        print("ready", flush=True)
+        yield
+        await hub.close()
 
-        async def resolve(self, event_id: str) -> int | None:
-            return next((u.seq for u in self.updates if u.id == event_id), None)
-
-        async def bounds(self) -> tuple[int, int]:
-            return (self.updates[0].seq, self.updates[-1].seq) if self.updates else (0, 0)
-
-        async def append(self, draft: UpdateDraft) -> Update:
-            seq = len(self.updates) + 1
-            update = Update(
-                seq=seq,
-                id=draft.id or str(seq),
-                topics=draft.topics,
-                data=draft.data,
-                private=draft.private,
-                type=draft.type,
-            )
-            self.updates.append(update)
-            assert self.hub is not None
-            await self.hub.dispatch(update)
-            return update
-
-    async def no_user(token: str) -> None:
-        return None
-
-    async def main() -> None:
-        outbox = Outbox()
-        config = HubConfig(
-            subscriber_key=SUBSCRIBER_KEY, publisher_key=PUBLISHER_KEY, heartbeat_s=heartbeat_s
-        )
-        hub = outbox.hub = Hub(config, outbox, outbox.append, no_user)
-
-        async def stats(request: Request) -> JSONResponse:
-            return JSONResponse(dataclasses.asdict(hub.stats()))
-
-        @asynccontextmanager
-        async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            await hub.start()
-            print("ready", flush=True)
-            yield
-            await hub.close()
-
-        app = Starlette(routes=[*hub.routes(), Route("/bench/stats", stats)], lifespan=lifespan)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=port,
-                loop="none",
-                http="httptools",
-                log_level="warning",
-                access_log=False,
-                backlog=4096,
-            )
-        )
-        loop = asyncio.get_running_loop()
-        handle_exit = server.handle_exit
-
-        def begin_shutdown(sig: int, frame: object) -> None:
-            # uvicorn waits for open streams before the lifespan shutdown: end them first.
-            handle_exit(sig, frame)  # type: ignore[arg-type]
-            loop.call_soon_threadsafe(lambda: loop.create_task(hub.close()))
-
-        server.handle_exit = begin_shutdown  # type: ignore[method-assign]
-        await server.serve()
-
+    app = Starlette(routes=[*hub.routes(), Route("/bench/stats", stats)], lifespan=lifespan)
+    config_ = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        backlog=4096,
+    )
     raise_fd_limit()
-    uvloop.run(main())
+    serve_app(config_, on_shutdown=hub.close)
 
 
 # --- measurement ------------------------------------------------------------------------
@@ -153,33 +118,6 @@ class Result:
     gen_cpu: float
     rss_per_conn_kb: float
     seconds: float
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def _cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: Sequence[int], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
 
 def _token(key: str, **mercure: object) -> str:
@@ -279,16 +217,14 @@ def _collect(pipes: list[Pipe], sent: list[int]) -> tuple[list[int], list[int], 
 
 def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: float) -> Result:
     """One measurement: fresh hub, `subscribers` idle streams, then `updates` publishes."""
-    port = _free_port()
+    port = free_port()
     hub = _start_hub(port, heartbeat_s)
     procs: list[tuple[multiprocessing.process.BaseProcess, Pipe]] = []
     ctx = multiprocessing.get_context("spawn")
     try:
         time.sleep(0.2)
-        rss_before = _rss_kb(hub.pid)
-        token = _token(
-            SUBSCRIBER_KEY, subscribe=[f"/teams/{TEAM}/{{+rest}}"], payload={"team": TEAM}
-        )
+        rss_before = rss_kib(hub.pid)
+        token = _token(SUBSCRIBER_KEY, subscribe=[team_selector(TEAM)], payload={SCOPE_CLAIM: TEAM})
         target = Target("127.0.0.1", port, mercure_request("127.0.0.1", port, token, ["*"]))
         for i in range(workers):
             share = subscribers // workers + (i < subscribers % workers)
@@ -299,16 +235,16 @@ def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: 
         deadline = time.monotonic() + OPEN_DEADLINE_S
         opened = sum(int(_recv(pipe, deadline)[1]) for _, pipe in procs)  # type: ignore[call-overload]
         time.sleep(1.0)  # let the hub settle before reading its memory
-        rss_after = _rss_kb(hub.pid)
+        rss_after = rss_kib(hub.pid)
         pids = [hub.pid] + [proc.pid or 0 for proc, _ in procs]
-        cpu_before, t0 = [_cpu_s(pid) for pid in pids], time.monotonic()
+        cpu_before, t0 = [cpu_seconds(pid) for pid in pids], time.monotonic()
         sent, took = _publish(port, updates, rate)
         deadline = time.monotonic() + DRAIN_DEADLINE_S
         for _, pipe in procs:  # each says "complete" once it has every update
             if pipe.poll(max(0.0, deadline - time.monotonic())):
                 pipe.recv()
         cpu = [
-            (_cpu_s(pid) - before) / (time.monotonic() - t0)
+            (cpu_seconds(pid) - before) / (time.monotonic() - t0)
             for pid, before in zip(pids, cpu_before, strict=True)
         ]
         seconds = time.monotonic() - t0

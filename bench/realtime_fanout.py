@@ -33,13 +33,14 @@ from typing import Any
 import httpx
 
 from bench._fanout_load import Loaders, Streams
-from bench._machine import cpu_seconds, rss_kb
 from bench._sse_load import (
     raise_fd_limit,
 )
-from bench.report import Section, Table, check, num, percentile, text
+from bench.report import Section, Table, check, num, text
 from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.processes import cpu_seconds, rss_kib
 from tests.support.sidecar import SidecarProcess
+from tests.support.stats import percentile
 from tests.support.teams import make_team
 
 Pipe = multiprocessing.connection.Connection
@@ -112,14 +113,11 @@ def run_one(
     """One system at N subscribers against a fresh PocketBase + sidecar; raw figures."""
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"fieldsync-fanout-{system}-") as tmp:
-        pb = launch(Path(tmp) / "pb_data")
+        pb = launch(Path(tmp) / "pb_data", exempt_loopback=True)
         sidecar = SidecarProcess(pb, Path(tmp), FIELDSYNC_THUMB_WORKERS="1")
         groups: list[Loaders] = []
         try:
             with pb.superuser_client() as su:
-                su.patch(
-                    "/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}
-                ).raise_for_status()
                 team = make_team(su, "Fanout")
             sidecar.start()
             pids = {"pb": pb.pid, "sidecar": sidecar.pid}
@@ -134,12 +132,12 @@ def run_one(
                 groups.append(probe)
                 probe.opened()
             time.sleep(0.5)
-            rss_before = rss_kb(server)
+            rss_before = rss_kib(server)
             loaders = Loaders(spec, subscribers, updates, workers)
             groups.insert(0, loaders)
             opened = loaders.opened()
             time.sleep(1.0)
-            rss_after = rss_kb(server)
+            rss_after = rss_kib(server)
             pids.update({f"loader{i}": pid for i, pid in enumerate(loaders.pids)})
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             cpu_from = time.monotonic()

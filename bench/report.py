@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.stats import percentile
+
 GENERATED = "<!-- Everything below is written by `python -m bench`; edit only above this line. -->"
 ORDER = ("latency", "fanout", "thumbs", "upload")
 DEFAULT_INTRO = """# Benchmarks
@@ -46,14 +48,6 @@ class Section:
 
 
 # --- numbers ------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..1) of `values`; NaN when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return float(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))])
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:

@@ -29,6 +29,7 @@ from PIL import Image
 from sidecar.thumbs import ThumbnailWorker, make_thumbnail
 from sidecar.thumbs.decode import decode
 from tests.support.images import exif, jpeg, photo
+from tests.support.processes import cpu_seconds as process_cpu_seconds
 
 LABELS = {
     "baseline": "(a) Pillow thumbnail(), 1 process",
@@ -56,17 +57,9 @@ def sequential(render: Callable[[bytes], object], data: bytes, count: int) -> tu
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """CPU time used so far by this process and by ``pids`` (from /proc; 0 for them elsewhere)."""
+    """CPU time used so far by this process and by ``pids``."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    total = own.ru_utime + own.ru_stime
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return own.ru_utime + own.ru_stime + sum(process_cpu_seconds(pid) for pid in pids)
 
 
 async def pooled(worker: ThumbnailWorker, data: bytes, count: int) -> tuple[float, float]:

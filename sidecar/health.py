@@ -8,18 +8,18 @@ from starlette.routing import Route
 
 from sidecar.hub.hub import Hub
 from sidecar.metrics import Metrics
-from sidecar.outbox.outage import Outage
+from sidecar.session import Outage
 
 
 def routes(metrics: Metrics, outage: Outage, hub: Hub) -> list[Route]:
     async def healthz(request: Request) -> Response:
         """200 while the service runs; says whether PocketBase answers, whether the hub takes
-        subscribers yet (it opens once PocketBase answered) and who consumes the outbox."""
+        subscribers (while this process holds the outbox consumer) and who consumes the outbox."""
         return JSONResponse(
             {
                 "status": "ok",
                 "pocketbase": "down" if outage.down else "up",
-                "hub": "open" if hub.is_open() else "starting",
+                "hub": "open" if hub.is_open() else "closed",
                 "consumer": "holder" if metrics.holds_lease else "standby",
                 "cursor": metrics.cursor,
                 "queue_depth": metrics.queue_depth,

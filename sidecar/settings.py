@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sidecar.instance import instance_name
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FIELDSYNC_", frozen=True, extra="ignore")
@@ -27,9 +29,11 @@ class Settings(BaseSettings):
 
     consumer_name: str = "sidecar"
     """The outbox consumer (cursor + lease) this process competes for."""
-    instance: str = Field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
-    """This process's name as a lease holder."""
-    lease_ttl_s: float = Field(30.0, ge=2, le=300)
+    instance: str = Field(default_factory=instance_name)
+    """This process's name as a lease holder (`<host>:<pid>:<start time>` lets a restart on
+    the same host take over a dead holder's lease at once)."""
+    lease_ttl_s: float = Field(10.0, ge=2, le=300)
+    """Another host takes over a lapsed lease after this; it is renewed every third of it."""
     poll_interval_s: float = Field(10.0, gt=0)
     """Safety poll of the outbox; PocketBase realtime is the wake-up signal."""
     batch_size: int = Field(100, ge=1, le=500)

@@ -16,11 +16,7 @@ from tests.support.teams import SeededTeam, make_team
 def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PocketBaseProcess]:
     """The session's PocketBase. Loopback is exempt from rate limits here; the rate-limit test
     uses a server of its own."""
-    pb = launch(tmp_path_factory.mktemp("pb") / "pb_data")
-    with pb.superuser_client() as su:
-        su.patch(
-            "/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}
-        ).raise_for_status()
+    pb = launch(tmp_path_factory.mktemp("pb") / "pb_data", exempt_loopback=True)
     yield pb
     pb.cleanup()
 

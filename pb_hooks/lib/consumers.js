@@ -44,7 +44,11 @@ function readBody(e) {
   return { holder: holder, body: body };
 }
 
-/** POST .../lease {holder, ttl_s}: take or renew the lease. */
+/**
+ * POST .../lease {holder, ttl_s, replace?}: take or renew the lease. `replace` names a holder the
+ * caller knows to be dead (a process of its own host that is gone): its lease is taken over at
+ * once instead of after its deadline, but only if it is still the holder.
+ */
 function acquire(e) {
   const name = e.request.pathValue("name");
   const { holder, body } = readBody(e);
@@ -56,7 +60,8 @@ function acquire(e) {
   e.app.runInTransaction((txApp) => {
     const consumer = findOrCreate(txApp, name);
     const current = consumer.getString("holder");
-    if (current && current !== holder && !leaseExpired(consumer)) {
+    const replacing = typeof body.replace === "string" && body.replace !== "" && body.replace === current;
+    if (current && current !== holder && !leaseExpired(consumer) && !replacing) {
       result = conflict(e, `Consumer "${name}" is held by another process.`, consumer);
       return;
     }

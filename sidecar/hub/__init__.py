@@ -1,11 +1,11 @@
-"""The Mercure hub: SSE fan-out of outbox events, replay, publishing, token exchange."""
+"""A Mercure hub (protocol 0.x): SSE fan-out, replay from a durable log, publishing, the
+subscriptions API. It knows Mercure, not fieldsync: `sidecar.events` maps outbox events to
+its updates, `sidecar.exchange` issues its tokens to PocketBase users."""
 
 from sidecar.hub.bus import Bus, LocalBus
 from sidecar.hub.config import HubConfig
 from sidecar.hub.history import DurableLog
 from sidecar.hub.hub import Hub, HubStats
-from sidecar.hub.tokens import Principal
-from sidecar.hub.topics import topics_for_event
 from sidecar.hub.updates import Update, UpdateDraft
 
 __all__ = [
@@ -15,8 +15,6 @@ __all__ = [
     "HubConfig",
     "HubStats",
     "LocalBus",
-    "Principal",
     "Update",
     "UpdateDraft",
-    "topics_for_event",
 ]

@@ -1,4 +1,5 @@
-"""The hub's configuration; the sidecar's settings map `FIELDSYNC_*` variables onto it."""
+"""The hub's configuration. The sidecar builds it from its `Settings` (the one place where
+settings have defaults); what has a default here is not configurable from outside."""
 
 from __future__ import annotations
 
@@ -13,21 +14,20 @@ class HubConfig:
 
     subscriber_key: str
     publisher_key: str
-    anonymous: bool = False
+    anonymous: bool
     """Let requests without a token subscribe (they only get public updates)."""
-    heartbeat_s: float = 15.0
-    history_size: int = 10_000
+    heartbeat_s: float
+    history_size: int
     """Updates kept in memory for replay; older ones are read from the durable log."""
-    history_page: int = 500
-    """Updates read from the durable log per request while replaying."""
-    max_queue: int = 1_000
+    max_queue: int
     """Updates buffered for one subscriber (replaying, or its socket is full) before it is
     dropped; its client reconnects with Last-Event-ID and loses nothing."""
-    token_ttl_s: int = 3600
+    scope_claim: str | None = None
+    """A key of the subscriber token's `mercure.payload` that partitions subscribers (fieldsync:
+    the team). A subscriber with a scope sees only its scope in the subscriptions API."""
+    history_page: int = 500
+    """Updates read from the durable log per request while replaying."""
     max_data_bytes: int = 1_000_000
-    cookie_secure: bool = True
-    subscriptions_roles: frozenset[str] = frozenset({"office", "admin"})
-    """Roles whose exchanged token may read the subscriptions API (for their team)."""
     close_timeout_s: float = 5.0
     """How long `Hub.close()` waits for streams to end."""
 
@@ -35,6 +35,6 @@ class HubConfig:
         for name in ("subscriber_key", "publisher_key"):
             if len(getattr(self, name).encode()) < _MIN_KEY_BYTES:
                 raise ValueError(f"{name} must be at least {_MIN_KEY_BYTES} bytes")
-        for name in ("heartbeat_s", "history_size", "history_page", "max_queue", "token_ttl_s"):
+        for name in ("heartbeat_s", "history_size", "history_page", "max_queue"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

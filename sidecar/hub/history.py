@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class DurableLog(Protocol):
-    """Stored updates in `seq` order (the lead's implementation reads PocketBase's outbox)."""
+    """Stored updates in `seq` order (the sidecar's `OutboxHistory` reads PocketBase's outbox)."""
 
     async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
         """Up to `limit` updates with a greater `seq`, in order."""

@@ -2,9 +2,8 @@
 
 Routes (Mercure 0.x):
 - `GET  /.well-known/mercure`                      subscribe (SSE)
-- `POST /.well-known/mercure`                      publish (to the outbox, via `append`)
-- `POST /.well-known/mercure/token`                PocketBase user token -> subscriber JWT
-- `GET  /.well-known/mercure/subscriptions[...]`   active subscriptions of the team
+- `POST /.well-known/mercure`                      publish (to the durable log, via `append`)
+- `GET  /.well-known/mercure/subscriptions[...]`   active subscriptions (of the caller's scope)
 
 `close()` ends every stream with its final chunk. uvicorn runs the lifespan shutdown only once
 connections are closed, so call it when shutdown begins (see the sidecar's entry point).
@@ -21,13 +20,13 @@ from starlette.routing import BaseRoute, Route
 
 from sidecar.hub.bus import Bus, LocalBus
 from sidecar.hub.config import HubConfig
-from sidecar.hub.exchange import HUB_PATH, ResolveUser, TokenEndpoint
 from sidecar.hub.history import DurableLog, History
 from sidecar.hub.publish import Append, PublishEndpoint
 from sidecar.hub.subscribe import SubscribeEndpoint
 from sidecar.hub.subscribers import Counters, Registry
 from sidecar.hub.subscriptions import PATH as SUBSCRIPTIONS_PATH
 from sidecar.hub.subscriptions import SubscriptionsEndpoint
+from sidecar.hub.tokens import HUB_PATH
 from sidecar.hub.updates import Update
 
 logger = logging.getLogger(__name__)
@@ -48,8 +47,7 @@ class Hub:
     `close()` for the lifespan, `stats()` for /metrics.
 
     `append(draft)` stores a published update durably and returns it with its seq (the
-    consumer dispatches it later); `resolve_user(pb_token)` tells who a PocketBase user token
-    belongs to, None if nobody. `bus` defaults to the in-process `LocalBus`.
+    outbox consumer dispatches it later). `bus` defaults to the in-process `LocalBus`.
     """
 
     def __init__(
@@ -57,7 +55,6 @@ class Hub:
         config: HubConfig,
         durable_log: DurableLog,
         append: Append,
-        resolve_user: ResolveUser,
         bus: Bus | None = None,
     ) -> None:
         self._config = config
@@ -68,7 +65,6 @@ class Hub:
         self._bus: Bus = bus or LocalBus()
         self._subscribe = SubscribeEndpoint(config, self._registry, self._history, self.is_open)
         self._publish = PublishEndpoint(config, append)
-        self._token = TokenEndpoint(config, resolve_user)
         self._subscriptions = SubscriptionsEndpoint(config, self._registry)
         self._tasks: list[asyncio.Task[None]] = []
         self._open = False
@@ -77,7 +73,6 @@ class Hub:
         return [
             Route(HUB_PATH, self._subscribe, methods=["GET"], name="mercure_subscribe"),
             Route(HUB_PATH, self._publish.handle, methods=["POST"], name="mercure_publish"),
-            Route(f"{HUB_PATH}/token", self._token.handle, methods=["POST"], name="mercure_token"),
             Route(SUBSCRIPTIONS_PATH, self._subscriptions.handle, name="mercure_subscriptions"),
             Route(f"{SUBSCRIPTIONS_PATH}/{{rest:path}}", self._subscriptions.handle),
         ]
@@ -99,8 +94,10 @@ class Hub:
         logger.info("hub started", extra={"seq": newest})
 
     async def dispatch(self, update: Update) -> None:
-        """Fan `update` out to every hub process (called in seq order); does not wait for it."""
-        await self._bus.publish(update)
+        """Fan `update` out to every hub process (called in seq order); does not wait for it.
+        A closed hub drops it: its subscribers replay from the durable log when they return."""
+        if self._open:
+            await self._bus.publish(update)
 
     def _deliver(self, update: Update) -> None:
         self._history.remember(update)

@@ -93,7 +93,7 @@ class SubscribeEndpoint:
             id=f"urn:uuid:{uuid.uuid4()}",
             topics=request.topics,
             payload=None if claims is None else claims.payload,
-            team=None if claims is None else claims.team,
+            scope=None if claims is None else claims.scope(self._config.scope_claim),
             send=send,
             wake=self._registry.wake,
         )

@@ -155,9 +155,9 @@ class Subscriber:
         "group",
         "id",
         "payload",
+        "scope",
         "sent_upto",
         "task",
-        "team",
         "topics",
     )
 
@@ -167,14 +167,14 @@ class Subscriber:
         id: str,
         topics: tuple[str, ...],
         payload: Any,
-        team: str | None,
+        scope: str | None,
         send: Send,
         wake: Callable[[], None],
     ) -> None:
         self.id = id
         self.topics = topics
         self.payload = payload
-        self.team = team
+        self.scope = scope
         self._send = send
         self._wake = wake
         self.sent_upto = 0

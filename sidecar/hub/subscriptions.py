@@ -1,7 +1,7 @@
 """Mercure's subscriptions API: `GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]`.
 
 As in Mercure, the requester's `mercure.subscribe` selectors must match the request URL. On
-top of that, a requester whose token payload names a `team` only sees subscribers of that team.
+top of that, a requester with a scope (`HubConfig.scope_claim`) only sees subscribers of it.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class SubscriptionsEndpoint:
         except HubError as exc:
             return exc.response()
         segments = [unquote_plus(s) for s in raw_path.removeprefix(PATH).split("/")[1:]]
-        team = claims.team
-        visible = [s for s in self._registry if team is None or s.team == team]
+        scope = claims.scope(self._config.scope_claim)
+        visible = [s for s in self._registry if scope is None or s.scope == scope]
         last_event_id = self._registry.last_id
         if len(segments) == 2:
             topic, subscriber_id = segments

@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 
 from sidecar.hub.templates import TemplateError, compile_template
-from sidecar.hub.topics import SUBSCRIPTIONS_SELECTOR, team_selector
 
+HUB_PATH = "/.well-known/mercure"
 COOKIE_NAME = "mercureAuthorization"
 MAX_SELECTORS = 1000
 _ALGORITHMS = ["HS256"]
@@ -23,15 +23,6 @@ class TokenError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
-    """A PocketBase user as the token exchange sees it."""
-
-    user: str
-    team: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
 class Claims:
     """The `mercure` claim of a valid token, and its expiry (unix seconds) if any."""
 
@@ -40,12 +31,12 @@ class Claims:
     payload: Any
     expires_at: float | None
 
-    @property
-    def team(self) -> str | None:
-        """The team of the payload, if the token has one."""
-        payload = self.payload
-        team = payload.get("team") if isinstance(payload, dict) else None
-        return team if isinstance(team, str) else None
+    def scope(self, claim: str | None) -> str | None:
+        """The payload's value for `claim` (see `HubConfig.scope_claim`), if it is a string."""
+        if claim is None or not isinstance(self.payload, dict):
+            return None
+        value = self.payload.get(claim)
+        return value if isinstance(value, str) else None
 
 
 def pick_token(
@@ -100,27 +91,22 @@ def _selectors(mercure: dict[str, Any], name: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def subscriber_selectors(principal: Principal, *, subscriptions: bool) -> list[str]:
-    """What `principal` may subscribe to: its team's topics, plus the subscriptions API."""
-    selectors = [team_selector(principal.team)]
-    if subscriptions:
-        selectors.append(SUBSCRIPTIONS_SELECTOR)
-    return selectors
-
-
 def issue(
-    principal: Principal, key: str, *, ttl_s: int, subscriptions: bool, now: float | None = None
+    key: str,
+    *,
+    subject: str,
+    subscribe: Sequence[str],
+    payload: Any,
+    ttl_s: int,
+    now: float | None = None,
 ) -> tuple[str, int]:
-    """A subscriber token for `principal` and its expiry (unix seconds)."""
+    """A subscriber token and its expiry (unix seconds)."""
     issued = int(time.time() if now is None else now)
     expires = issued + ttl_s
     claims = {
-        "sub": principal.user,
+        "sub": subject,
         "iat": issued,
         "exp": expires,
-        "mercure": {
-            "subscribe": subscriber_selectors(principal, subscriptions=subscriptions),
-            "payload": {"user": principal.user, "team": principal.team, "role": principal.role},
-        },
+        "mercure": {"subscribe": list(subscribe), "payload": payload},
     }
     return jwt.encode(claims, key, algorithm="HS256"), expires

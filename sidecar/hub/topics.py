@@ -1,4 +1,4 @@
-"""Topics of fieldsync updates and the selectors that match them.
+"""Topics and the selectors that match them.
 
 A selector is `*` (every topic), an exact topic, or a URI template (see `templates`). A topic
 with a `.` or `..` path segment (even percent-encoded) never matches a template:
@@ -8,7 +8,7 @@ with a `.` or `..` path segment (even percent-encoded) never matches a template:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 from sidecar.hub.templates import TemplateError, compile_template
@@ -19,39 +19,6 @@ MAX_TOPICS = 1000
 """Topics per subscription or update, as Mercure."""
 SUBSCRIPTIONS_SELECTOR = "/.well-known/mercure/subscriptions{/topic}{/subscriber}"
 RESERVED_PREFIX = "/.well-known/mercure"
-
-_ID = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def team_selector(team: str) -> str:
-    """The selector matching every topic of `team` and nothing else."""
-    return f"/teams/{_checked(team)}/{{+rest}}"
-
-
-def topics_for_event(
-    collection: str, record: str, team: str, data: Mapping[str, object]
-) -> tuple[str, ...]:
-    """Topics of an outbox event: its canonical topic first, then alternates.
-
-    jobs: `/teams/{team}/jobs/{job}`; photos: `/teams/{team}/photos/{photo}` and, when the photo
-    belongs to a job (`data["job"]`), `/teams/{team}/jobs/{job}/photos/{photo}`.
-    """
-    base = f"/teams/{_checked(team)}"
-    if collection == "jobs":
-        return (f"{base}/jobs/{_checked(record)}",)
-    if collection == "photos":
-        photo = f"{base}/photos/{_checked(record)}"
-        job = data.get("job")
-        if isinstance(job, str) and job:
-            return (photo, f"{base}/jobs/{_checked(job)}/photos/{_checked(record)}")
-        return (photo,)
-    raise ValueError(f"no topics for collection {collection!r}")
-
-
-def _checked(record_id: str) -> str:
-    if not _ID.fullmatch(record_id):
-        raise ValueError(f"invalid id {record_id!r}")
-    return record_id
 
 
 def has_dot_segment(topic: str) -> bool:

@@ -30,7 +30,8 @@ class Update:
     """A stored update: `seq` orders it (outbox sequence, >= 1), `id` is its SSE id.
 
     `id` is the publisher-supplied id if any, else `str(seq)`. The first topic is canonical,
-    the others alternates, as in Mercure.
+    the others alternates, as in Mercure. `scope` is the partition the update belongs to (see
+    `HubConfig.scope_claim`), None for none.
     """
 
     seq: int
@@ -40,6 +41,7 @@ class Update:
     private: bool
     type: str | None = None
     retry: int | None = None
+    scope: str | None = None
     frame: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

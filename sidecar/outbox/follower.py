@@ -13,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from fieldsync import AsyncClient, Event, TransportError
-from fieldsync.errors import ApiError
+from fieldsync import ApiError, Event, TransportError
 
-from sidecar.outbox.outage import Outage
+from sidecar.outbox.log import OutboxLog
+from sidecar.session import Outage
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,14 @@ class OutboxFollower:
 
     def __init__(
         self,
-        client: AsyncClient,
+        log: OutboxLog,
         outage: Outage,
         *,
         after: int,
         batch_size: int,
         poll_interval_s: float,
     ) -> None:
-        self._client = client
+        self._log = log
         self._outage = outage
         self.position = after
         self._batch_size = batch_size
@@ -83,20 +83,8 @@ class OutboxFollower:
         return batch
 
     async def _fetch(self) -> list[Event]:
-        """The next events after `position` over REST, waiting out an outage."""
-        while True:
-            try:
-                page = await self._client.events.list(
-                    filter=f"seq > {self.position}",
-                    sort="seq",
-                    per_page=self._batch_size,
-                    skip_total=True,
-                )
-            except TransportError as exc:
-                await self._outage.wait(exc)
-                continue
-            self._outage.ok()
-            return page.items
+        """The next events after `position` over REST."""
+        return await self._log.read_after(self.position, self._batch_size)
 
     async def _listen(self) -> None:
         """Feeds realtime messages into `_pushed` and wakes the reader. The subscription
@@ -104,7 +92,7 @@ class OutboxFollower:
         safety poll) and is read over REST."""
         while True:
             try:
-                async with self._client.realtime.subscribe("events", model=Event) as subscription:
+                async with self._log.live() as subscription:
                     async for message in subscription:
                         event = message.record
                         self.head_seq = max(self.head_seq, event.seq)
@@ -118,4 +106,4 @@ class OutboxFollower:
                 )
                 self._stale = True
                 self._wake.set()
-                await asyncio.sleep(1.0)
+                await self._outage.wait(exc)

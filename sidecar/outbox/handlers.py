@@ -8,6 +8,7 @@ import logging
 from fieldsync import AsyncClient, Event, NotFound, Photo, PhotoStatus
 
 from sidecar.metrics import Metrics
+from sidecar.session import SuperuserSession
 from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,10 @@ the photo that kills it every time ends up failed."""
 class EventHandlers:
     """Routes an event by type; types without work (job.*, photo.ready...) are no-ops here."""
 
-    def __init__(self, client: AsyncClient, thumbs: ThumbnailWorker, metrics: Metrics) -> None:
-        self._client = client
+    def __init__(
+        self, session: SuperuserSession, thumbs: ThumbnailWorker, metrics: Metrics
+    ) -> None:
+        self._session = session
         self._thumbs = thumbs
         self._metrics = metrics
 
@@ -33,7 +36,7 @@ class EventHandlers:
         """Render the photo's thumbnail, read its size and capture time, mark it ready (or failed
         with a readable error). Skips photos gone or already processed."""
         try:
-            photo = await self._client.photos.get(photo_id)
+            photo = await self._session.call(lambda client: client.photos.get(photo_id))
         except NotFound:
             self._metrics.thumbnails["skipped"] += 1
             return
@@ -41,9 +44,7 @@ class EventHandlers:
             self._metrics.thumbnails["skipped"] += 1
             return
         try:
-            original = b"".join(
-                [chunk async for chunk in self._client.files.iter_bytes(photo, "file")]
-            )
+            original = await self._session.call(lambda client: _read_file(client, photo, "file"))
         except NotFound:
             await self._fail(photo, "the original file could not be read from storage")
             return
@@ -89,6 +90,13 @@ class EventHandlers:
         files: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         try:
-            await self._client.photos.update(photo.id, fields, files=files)
+            await self._session.call(
+                lambda client: client.photos.update(photo.id, fields, files=files)
+            )
         except NotFound:
             self._metrics.thumbnails["skipped"] += 1
+
+
+async def _read_file(client: AsyncClient, photo: Photo, field: str) -> bytes:
+    """A file of `photo`, whole, through PocketBase's file API (wherever it stores files)."""
+    return b"".join([chunk async for chunk in client.files.iter_bytes(photo, field)])

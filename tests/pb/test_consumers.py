@@ -252,3 +252,40 @@ def test_one_of_ten_concurrent_acquirers_wins(
     assert all(r.json()["data"]["holder"] == winner for r in responses if r.status_code == 409)
     consumer = stored(name)
     assert consumer is not None and consumer["holder"] == winner
+
+
+def test_a_named_dead_holder_is_replaced_at_once_and_only_that_one(
+    name: str, superuser: httpx.Client, stored: Stored
+) -> None:
+    """`replace` is how a restarted process takes over from its dead predecessor on the same
+    host without waiting for the deadline; naming anyone but the current holder changes
+    nothing."""
+    path = lease_path(name)
+    assert superuser.post(path, json={"holder": "host:1:10", "ttl_s": 300}).status_code == 200
+    wrong = superuser.post(path, json={"holder": "host:2:20", "ttl_s": 30, "replace": "host:9:9"})
+    assert_pb_error(wrong, 409)
+    assert stored(name)["holder"] == "host:1:10"  # type: ignore[index]
+    taken = superuser.post(path, json={"holder": "host:2:20", "ttl_s": 30, "replace": "host:1:10"})
+    assert taken.status_code == 200 and taken.json()["holder"] == "host:2:20"
+
+
+def test_two_processes_replacing_the_same_dead_holder_one_wins(
+    name: str, pocketbase: PocketBaseProcess, superuser: httpx.Client, stored: Stored
+) -> None:
+    assert (
+        superuser.post(lease_path(name), json={"holder": "dead", "ttl_s": 300}).status_code == 200
+    )
+    token = pocketbase.superuser_token()
+    start = threading.Barrier(6)
+
+    def contend(i: int) -> httpx.Response:
+        with httpx.Client(base_url=pocketbase.url, headers={"Authorization": token}) as client:
+            start.wait(timeout=10)
+            body = {"holder": f"heir-{i}", "ttl_s": 30, "replace": "dead"}
+            return client.post(lease_path(name), json=body)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(contend, range(6)))
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 5
+    winner = next(r.json()["holder"] for r in responses if r.status_code == 200)
+    assert stored(name)["holder"] == winner  # type: ignore[index]

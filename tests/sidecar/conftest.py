@@ -20,13 +20,8 @@ def make_sidecar(tmp_path: Path) -> Iterator[SidecarFactory]:
     made: list[SidecarProcess] = []
 
     def build(pb: PocketBaseProcess, consumer: str | None = None, **env: str) -> SidecarProcess:
-        sidecar = SidecarProcess(
-            pb,
-            tmp_path,
-            FIELDSYNC_CONSUMER_NAME=consumer or "sidecar",
-            FIELDSYNC_LEASE_TTL_S="3",
-            **env,
-        )
+        defaults = {"FIELDSYNC_CONSUMER_NAME": consumer or "sidecar", "FIELDSYNC_LEASE_TTL_S": "3"}
+        sidecar = SidecarProcess(pb, tmp_path, **{**defaults, **env})
         made.append(sidecar)
         return sidecar
 

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.sidecar.conftest import SidecarFactory
+from tests.support.net import free_port
 from tests.support.photos import new_job
-from tests.support.pocketbase import PocketBaseProcess, free_port
+from tests.support.pocketbase import PocketBaseProcess
 from tests.support.sidecar import SidecarProcess
 from tests.support.teams import SeededTeam
 

@@ -1,6 +1,7 @@
 """A real PocketBase process on a free port with a temp data dir, for tests and benchmarks.
 
-It runs the repo's migrations and hooks through `pocketbase/serve.sh`, exactly as `run.sh` does.
+Every command goes through `pocketbase/pb.sh`, the launcher `run.sh` uses too: the repo's
+migrations, hooks and pages, exactly as in production.
 """
 
 from __future__ import annotations
@@ -9,23 +10,16 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
+from tests.support.net import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / ".venv" / "bin" / "pocketbase"
-SERVE = ROOT / "pocketbase" / "serve.sh"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+LAUNCHER = ROOT / "pocketbase" / "pb.sh"
 
 
 class PocketBaseProcess:
@@ -41,26 +35,17 @@ class PocketBaseProcess:
         self.superuser_password = "pb" + secrets.token_urlsafe(
             18
         )  # never a leading "-" (a CLI flag)
-        self.env = {**os.environ, **(env or {})}
+        self.env = {
+            **os.environ,
+            **(env or {}),
+            "FIELDSYNC_PB_DIR": str(data_dir),
+            "FIELDSYNC_PB_HTTP": f"127.0.0.1:{self.port}",
+        }
         self.log_path = data_dir.parent / f"pocketbase-{self.port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _cli(self, *args: str) -> None:
-        subprocess.run(
-            [
-                str(BINARY),
-                *args,
-                "--dir",
-                str(self.data_dir),
-                "--migrationsDir",
-                str(ROOT / "pb_migrations"),
-                "--hooksDir",
-                str(ROOT / "pb_hooks"),
-            ],
-            check=True,
-            capture_output=True,
-            env=self.env,
-        )
+        subprocess.run([str(LAUNCHER), *args], check=True, capture_output=True, env=self.env)
 
     def setup(self) -> None:
         """Apply migrations and create the superuser (what `run.sh` does on first run)."""
@@ -68,14 +53,13 @@ class PocketBaseProcess:
         self._cli("superuser", "upsert", self.superuser_email, self.superuser_password)
 
     def start(self, timeout: float = 20.0) -> None:
-        env = {
-            **self.env,
-            "FIELDSYNC_PB_DIR": str(self.data_dir),
-            "FIELDSYNC_PB_HTTP": f"127.0.0.1:{self.port}",
-        }
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            [str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [str(LAUNCHER), "serve"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -123,15 +107,34 @@ class PocketBaseProcess:
             base_url=self.url, headers={"Authorization": self.superuser_token()}, timeout=30
         )
 
+    def exempt_loopback(self) -> None:
+        """Lift the per-IP rate limits for 127.0.0.1, where every test client comes from."""
+        with self.superuser_client() as su:
+            su.patch(
+                "/api/settings", json={"rateLimits": {"excludedIPs": ["127.0.0.1"]}}
+            ).raise_for_status()
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def launch(data_dir: Path, **kwargs: object) -> PocketBaseProcess:
-    """Set up and start a PocketBase in `data_dir` (created if missing)."""
+def launch(
+    data_dir: Path,
+    *,
+    exempt_loopback: bool = False,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> PocketBaseProcess:
+    """Set up and start a PocketBase in `data_dir` (created if missing).
+
+    `exempt_loopback` lifts PocketBase's per-IP rate limits for 127.0.0.1, where every test
+    client and load generator comes from (rate-limit tests use a server without it).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    pb = PocketBaseProcess(data_dir, **kwargs)  # type: ignore[arg-type]
+    pb = PocketBaseProcess(data_dir, port=port, env=env)
     pb.setup()
     pb.start()
+    if exempt_loopback:
+        pb.exempt_loopback()
     return pb

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.pocketbase import ROOT, PocketBaseProcess, free_port
+from tests.support.net import free_port
+from tests.support.pocketbase import ROOT, PocketBaseProcess
+from tests.support.processes import descendants
 
 SUBSCRIBER_KEY = "test-subscriber-key-0123456789abcdef"
 PUBLISHER_KEY = "test-publisher-key-0123456789abcdef"
@@ -88,20 +90,7 @@ class SidecarProcess:
     def descendants(self) -> set[int]:
         """Pids of every process started under the sidecar (thumbnail workers...)."""
         assert self._proc is not None
-        children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found: set[int] = set()
-        todo = [self._proc.pid]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found.add(child)
-                todo.append(child)
-        return found
+        return descendants(self._proc.pid)
 
     @property
     def running(self) -> bool:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,8 +16,12 @@ import uvicorn
 from httpx_sse import ServerSentEvent, aconnect_sse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
-from sidecar.hub import Hub, HubConfig, Principal, Update, UpdateDraft, topics_for_event
+from sidecar.events import SCOPE_CLAIM, team_selector
+from sidecar.hub import Hub, HubConfig, Update, UpdateDraft
+from tests.support.net import listening_socket
+from tests.support.outbox import MemoryOutbox
 
 SUBSCRIBER_KEY = "subscriber-key-for-tests-0123456789abcdef"
 PUBLISHER_KEY = "publisher-key-for-tests-0123456789abcdef"
@@ -28,86 +30,28 @@ TEAM_B = "teambbbbbbbbbbb"
 DEADLINE_S = 10.0
 
 
-class MemoryLog:
-    """DurableLog over a plain list. `trim` drops the oldest updates like a retention job but
-    still resolves their ids, so a client that is too far behind can be told apart."""
-
-    def __init__(self) -> None:
-        self.updates: list[Update] = []
-        self.trimmed: dict[str, int] = {}
-
-    @property
-    def next_seq(self) -> int:
-        return self.updates[-1].seq + 1 if self.updates else 1
-
-    async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
-        return [u for u in self.updates if u.seq > seq][:limit]
-
-    async def resolve(self, event_id: str) -> int | None:
-        seq = next((u.seq for u in self.updates if u.id == event_id), None)
-        return self.trimmed.get(event_id) if seq is None else seq
-
-    async def bounds(self) -> tuple[int, int]:
-        if not self.updates:
-            return (0, 0)
-        return (self.updates[0].seq, self.updates[-1].seq)
-
-    def trim(self, keep: int) -> None:
-        for update in self.updates[:-keep]:
-            self.trimmed[update.id] = update.seq
-        del self.updates[:-keep]
-
-
-USERS = {
-    "pb-token-a-field": Principal(user="userfield000001", team=TEAM_A, role="field"),
-    "pb-token-a-office": Principal(user="useroffice00001", team=TEAM_A, role="office"),
-    "pb-token-b-office": Principal(user="useroffice00002", team=TEAM_B, role="office"),
-}
-
-
-async def resolve_user(pb_token: str) -> Principal | None:
-    return USERS.get(pb_token)
-
-
 @dataclass
 class HubServer:
     url: str
     hub: Hub
-    log: MemoryLog
+    log: MemoryOutbox
     config: HubConfig
     server: uvicorn.Server
     serving: asyncio.Task[None]
-    published: list[Update] = field(default_factory=list)
 
     async def append(self, draft: UpdateDraft) -> Update:
-        """The outbox write plus the consumer's dispatch, as the sidecar does."""
-        seq = self.log.next_seq
-        update = Update(
-            seq=seq,
-            id=draft.id or str(seq),
-            topics=draft.topics,
-            data=draft.data,
-            private=draft.private,
-            type=draft.type,
-            retry=draft.retry,
-        )
-        self.log.updates.append(update)
-        self.published.append(update)
-        await self.hub.dispatch(update)
-        return update
+        """A publish as the sidecar stores it (the outbox, then the hub's dispatch)."""
+        return await self.log.append(draft)
 
     async def emit(
         self, team: str, collection: str = "jobs", record: str = "job000000000001", **data: Any
     ) -> Update:
-        """An outbox event (always private) for a job or photo of `team`."""
-        event = f"{collection[:-1]}.updated"
-        draft = UpdateDraft(
-            topics=topics_for_event(collection, record, team, data),
-            data=json.dumps({"type": event, "record": record, "team": team, "data": data}),
-            private=True,
-            type=event,
-        )
-        return await self.append(draft)
+        """A record event of `team`, as the outbox consumer hands it to the hub."""
+        return await self.log.emit(team, collection, record, **data)
+
+    @property
+    def published(self) -> list[Update]:
+        return self.log.published
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=DEADLINE_S, **kwargs)
@@ -122,7 +66,7 @@ def token(key: str = SUBSCRIBER_KEY, algorithm: str = "HS256", **mercure: Any) -
 
 
 def team_token(team: str, **extra: Any) -> str:
-    return token(subscribe=[f"/teams/{team}/{{+rest}}"], payload={"team": team}, **extra)
+    return token(subscribe=[team_selector(team)], payload={SCOPE_CLAIM: team}, **extra)
 
 
 def publisher_token(*selectors: str) -> str:
@@ -137,8 +81,11 @@ def make_config(**overrides: Any) -> HubConfig:
     values: dict[str, Any] = {
         "subscriber_key": SUBSCRIBER_KEY,
         "publisher_key": PUBLISHER_KEY,
-        "cookie_secure": False,
+        "anonymous": False,
         "heartbeat_s": 30.0,
+        "history_size": 5000,
+        "max_queue": 1000,
+        "scope_claim": SCOPE_CLAIM,
     }
     values.update(overrides)
     return HubConfig(**values)
@@ -147,18 +94,14 @@ def make_config(**overrides: Any) -> HubConfig:
 @asynccontextmanager
 async def serve_hub(
     config: HubConfig | None = None,
-    log: MemoryLog | None = None,
+    log: MemoryOutbox | None = None,
     middleware: Sequence[Middleware] = (),
+    routes: Sequence[BaseRoute] = (),
 ) -> AsyncIterator[HubServer]:
     """Serve a hub on a free loopback port; on exit close the hub, then uvicorn."""
     config = config or make_config()
-    log = log or MemoryLog()
-    holder: list[HubServer] = []
-
-    async def append(draft: UpdateDraft) -> Update:
-        return await holder[0].append(draft)
-
-    hub = Hub(config, log, append, resolve_user)
+    log = log or MemoryOutbox()
+    hub = log.hub = Hub(config, log, log.append)
     started = asyncio.Event()
 
     @asynccontextmanager
@@ -167,10 +110,8 @@ async def serve_hub(
         started.set()
         yield
 
-    app = Starlette(routes=hub.routes(), lifespan=lifespan, middleware=middleware)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
+    app = Starlette(routes=[*routes, *hub.routes()], lifespan=lifespan, middleware=middleware)
+    sock = listening_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", http="httptools", lifespan="on", loop="none")
@@ -178,9 +119,8 @@ async def serve_hub(
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(DEADLINE_S):
         await started.wait()
-    holder.append(HubServer(url, hub, log, config, server, task))
     try:
-        yield holder[0]
+        yield HubServer(url, hub, log, config, server, task)
     finally:
         await hub.close()
         server.should_exit = True

@@ -9,10 +9,8 @@ def test_exported_members() -> None:
         "HubConfig",
         "HubStats",
         "LocalBus",
-        "Principal",
         "Update",
         "UpdateDraft",
-        "topics_for_event",
     ]
     for name in sidecar.hub.__all__:
         assert getattr(sidecar.hub, name).__module__.startswith("sidecar.hub.")

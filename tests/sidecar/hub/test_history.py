@@ -13,13 +13,13 @@ from tests.sidecar.hub.conftest import (
     TEAM_A,
     TEAM_B,
     HubServer,
-    MemoryLog,
     make_config,
     serve_hub,
     subscribe,
     take,
     team_token,
 )
+from tests.support.outbox import MemoryOutbox
 
 
 async def _emit_a(server: HubServer, count: int) -> list[Update]:
@@ -84,7 +84,7 @@ async def test_unknown_id_with_nothing_visible_says_earliest(hub_server: HubServ
 
 
 async def test_trimmed_history_replays_what_is_left_and_says_earliest() -> None:
-    log = MemoryLog()
+    log = MemoryOutbox()
     async with serve_hub(make_config(history_size=2), log) as server:
         updates = await _emit_a(server, 6)
         log.trim(keep=3)
@@ -111,7 +111,7 @@ def _draft(event_id: str) -> UpdateDraft:
     return UpdateDraft(topics=(f"/teams/{TEAM_A}/chat",), data=event_id, private=True, id=event_id)
 
 
-class SlowLog(MemoryLog):
+class SlowLog(MemoryOutbox):
     """Reads take a loop turn per update, so live updates pile up during a replay."""
 
     async def read_after(self, seq: int, limit: int) -> Sequence[Update]:

@@ -8,13 +8,13 @@ import time
 from tests.sidecar.hub.conftest import (
     DEADLINE_S,
     TEAM_A,
-    MemoryLog,
     bearer,
     serve_hub,
     subscribe,
     take,
     team_token,
 )
+from tests.support.outbox import MemoryOutbox
 
 
 async def _drain(events: object) -> None:
@@ -56,7 +56,7 @@ async def test_close_ends_every_stream_and_uvicorn_exits_promptly() -> None:
 
 
 async def test_restart_serves_the_log_it_finds() -> None:
-    log = MemoryLog()
+    log = MemoryOutbox()
     async with serve_hub(log=log) as before:
         old = [await before.emit(TEAM_A) for _ in range(3)]
     async with serve_hub(log=log) as after:

@@ -41,7 +41,7 @@ async def test_live_update_reaches_subscriber(hub_server: HubServer) -> None:
         (event,) = await take(events, 1)
     assert event.id == update.id == str(update.seq)
     assert event.event == "job.updated"
-    assert json.loads(event.data)["data"] == {"title": "Roof"}
+    assert json.loads(event.data)["record"] == {"id": "job000000000001", "title": "Roof"}
 
 
 async def test_team_a_never_sees_team_b(hub_server: HubServer) -> None:

@@ -6,6 +6,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
+from sidecar.events import SCOPE_CLAIM, team_selector
+from sidecar.hub.topics import SUBSCRIPTIONS_SELECTOR
 from tests.sidecar.hub.conftest import (
     TEAM_A,
     TEAM_B,
@@ -19,13 +21,11 @@ from tests.sidecar.hub.conftest import (
 PATH = "/.well-known/mercure/subscriptions"
 
 
-async def _exchange(server: HubServer, pb_token: str) -> str:
-    async with server.client() as client:
-        response = await client.post(
-            "/.well-known/mercure/token", headers={"Authorization": pb_token}
-        )
-    token_value: str = response.json()["token"]
-    return token_value
+def _office_token(team: str) -> str:
+    """What the exchange gives an office user: the team's topics and the subscriptions API."""
+    return token(
+        subscribe=[team_selector(team), SUBSCRIPTIONS_SELECTOR], payload={SCOPE_CLAIM: team}
+    )
 
 
 async def _get(server: HubServer, path: str, token_value: str | None) -> httpx.Response:
@@ -34,7 +34,7 @@ async def _get(server: HubServer, path: str, token_value: str | None) -> httpx.R
 
 
 async def test_office_sees_its_team_subscriptions_only(hub_server: HubServer) -> None:
-    office_a = await _exchange(hub_server, "pb-token-a-office")
+    office_a = _office_token(TEAM_A)
     job = f"/teams/{TEAM_A}/jobs/{{job}}"
     async with (
         subscribe(hub_server, ["*", job], token_value=team_token(TEAM_A)),
@@ -67,7 +67,7 @@ async def test_office_sees_its_team_subscriptions_only(hub_server: HubServer) ->
 
 
 async def test_unknown_subscription_is_not_found(hub_server: HubServer) -> None:
-    office_a = await _exchange(hub_server, "pb-token-a-office")
+    office_a = _office_token(TEAM_A)
     async with subscribe(hub_server, ["*"], token_value=team_token(TEAM_B)):
         listing = (await _get(hub_server, PATH, token(subscribe=["*"]))).json()
         other_team = listing["subscriptions"][0]["id"]
@@ -76,14 +76,14 @@ async def test_unknown_subscription_is_not_found(hub_server: HubServer) -> None:
 
 
 async def test_refused_without_the_subscriptions_selector(hub_server: HubServer) -> None:
-    field_a = await _exchange(hub_server, "pb-token-a-field")
+    field_a = team_token(TEAM_A)
     assert (await _get(hub_server, PATH, field_a)).status_code == 403
     assert (await _get(hub_server, PATH, None)).status_code == 401
     assert (await _get(hub_server, PATH, "garbage")).status_code == 401
 
 
 async def test_last_event_id_follows_dispatch(hub_server: HubServer) -> None:
-    office_a = await _exchange(hub_server, "pb-token-a-office")
+    office_a = _office_token(TEAM_A)
     update = await hub_server.emit(TEAM_A)
     listing = (await _get(hub_server, PATH, office_a)).json()
     assert listing["lastEventID"] == update.id

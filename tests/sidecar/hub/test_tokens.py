@@ -7,8 +7,7 @@ import time
 import jwt
 import pytest
 
-from sidecar.hub.tokens import Principal, TokenError, decode, issue, pick_token
-from sidecar.hub.topics import SUBSCRIPTIONS_SELECTOR, TopicSet
+from sidecar.hub.tokens import TokenError, decode, issue, pick_token
 
 KEY = "k" * 32
 OTHER_KEY = "o" * 32
@@ -36,7 +35,7 @@ def test_decode_reads_mercure_claim() -> None:
     claims = decode(token, KEY)
     assert claims.subscribe == ("/a",)
     assert claims.publish is None
-    assert claims.team == "T"
+    assert claims.scope("team") == "T"
     assert claims.expires_at == 2**31
 
 
@@ -76,27 +75,17 @@ def test_refused_tokens(token: str) -> None:
         decode(token, KEY)
 
 
-def test_issue_limits_a_user_to_its_team() -> None:
-    principal = Principal(user="u1", team="teamA", role="field")
-    token, expires = issue(principal, KEY, ttl_s=600, subscriptions=False, now=1_000_000)
+def test_issue_signs_the_selectors_and_payload_given() -> None:
+    token, expires = issue(
+        KEY, subject="u1", subscribe=["/a/{x}"], payload={"k": "v"}, ttl_s=600, now=1_000_000
+    )
     assert expires == 1_000_600
     claims = jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False})
-    assert claims["exp"] == 1_000_600
-    assert claims["mercure"]["payload"] == {"user": "u1", "team": "teamA", "role": "field"}
-    selectors = TopicSet(claims["mercure"]["subscribe"])
-    assert selectors.matches("/teams/teamA/jobs/j1")
-    assert selectors.matches("/teams/teamA/jobs/j1/photos/p1")
-    assert not selectors.matches("/teams/teamB/jobs/j1")
-    assert not selectors.matches("/teams/teamAx/jobs/j1")
-    assert not selectors.matches("/teams/teamA/../teamB/jobs/j1")
-    assert not selectors.matches("/.well-known/mercure/subscriptions")
-
-
-def test_issue_gives_the_subscriptions_api_when_asked() -> None:
-    principal = Principal(user="u1", team="teamA", role="office")
-    token, _ = issue(principal, KEY, ttl_s=600, subscriptions=True)
-    claims = decode(token, KEY)
-    assert claims.subscribe is not None
-    assert SUBSCRIPTIONS_SELECTOR in claims.subscribe
-    assert claims.expires_at is not None
-    assert claims.expires_at - time.time() == pytest.approx(600, abs=5)
+    assert claims["sub"] == "u1" and claims["exp"] == 1_000_600
+    assert claims["mercure"] == {"subscribe": ["/a/{x}"], "payload": {"k": "v"}}
+    decoded = decode(
+        issue(KEY, subject="u1", subscribe=["/a/{x}"], payload={"team": "t"}, ttl_s=600)[0], KEY
+    )
+    assert decoded.expires_at is not None
+    assert decoded.expires_at - time.time() == pytest.approx(600, abs=5)
+    assert decoded.scope("team") == "t" and decoded.scope(None) is None

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import httpx
 import pytest
-from fieldsync import AsyncClient, Event, Unauthorized
+from fieldsync import Event
 
 from sidecar.metrics import Metrics
-from sidecar.outbox.consumer import OutboxConsumer, Progress
-from sidecar.outbox.outage import Outage
+from sidecar.outbox.consumer import Backlog, OutboxConsumer, Progress
+from sidecar.outbox.log import OutboxLog
+from sidecar.session import SuperuserSession
 from sidecar.settings import Settings
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.sidecar import PUBLISHER_KEY, SUBSCRIBER_KEY
@@ -49,20 +50,34 @@ def settings(pocketbase: PocketBaseProcess) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(settings.pb_url) as client:
-        await client.auth.superuser(
-            settings.pb_superuser_email, settings.pb_superuser_password.get_secret_value()
-        )
-        yield client
+async def session(settings: Settings) -> AsyncIterator[SuperuserSession]:
+    session = SuperuserSession(settings)
+    await session.login()
+    yield session
+    await session.aclose()
 
 
-async def never_relogin(error: Unauthorized) -> None:
-    raise AssertionError(f"unexpected 401: {error}")
+def make_consumer(
+    session: SuperuserSession,
+    settings: Settings,
+    metrics: Metrics,
+    handler: Callable[[Event], Awaitable[None]],
+    published: list[int] | None = None,
+) -> OutboxConsumer:
+    async def publish(events: Sequence[Event]) -> None:
+        if published is not None:
+            published.extend(event.seq for event in events)
+
+    async def on_lease(held: bool) -> None:
+        return None
+
+    return OutboxConsumer(
+        session, OutboxLog(session), handler, publish, settings, metrics, on_lease
+    )
 
 
 async def test_a_failing_event_is_recorded_and_skipped(
-    settings: Settings, client: AsyncClient, superuser: httpx.Client
+    settings: Settings, session: SuperuserSession, superuser: httpx.Client
 ) -> None:
     kind = f"test.{secrets.token_hex(3)}"
     seen: list[int] = []
@@ -79,7 +94,8 @@ async def test_a_failing_event_is_recorded_and_skipped(
             done.set()
 
     metrics = Metrics()
-    consumer = OutboxConsumer(client, handler, settings, metrics, Outage(), never_relogin)
+    published: list[int] = []
+    consumer = make_consumer(session, settings, metrics, handler, published)
     task = asyncio.create_task(consumer.run())
     try:
         # Written while the consumer runs: realtime wakes it (the safety poll is 30 s away).
@@ -96,6 +112,7 @@ async def test_a_failing_event_is_recorded_and_skipped(
         await consumer.flush()
 
     assert seen == [written[0], written[2]], "the stream went on past the bad event"
+    assert [seq for seq in published if seq in written] == written, "each published once, in order"
     assert metrics.events_failed[kind + ".poison"] == 1
     assert metrics.event_retries == 1, "retried max_attempts - 1 times"
     stored = superuser.get(
@@ -107,17 +124,12 @@ async def test_a_failing_event_is_recorded_and_skipped(
 
 
 async def test_a_second_consumer_stands_by_while_the_first_holds_the_lease(
-    settings: Settings, client: AsyncClient
+    settings: Settings, session: SuperuserSession
 ) -> None:
-    first = OutboxConsumer(client, _noop, settings, Metrics(), Outage(), never_relogin)
+    first = make_consumer(session, settings, Metrics(), _noop)
     second_metrics = Metrics()
-    second = OutboxConsumer(
-        client,
-        _noop,
-        settings.model_copy(update={"instance": "second"}),
-        second_metrics,
-        Outage(),
-        never_relogin,
+    second = make_consumer(
+        session, settings.model_copy(update={"instance": "second"}), second_metrics, _noop
     )
     first_task = asyncio.create_task(first.run())
     try:
@@ -140,3 +152,55 @@ async def test_a_second_consumer_stands_by_while_the_first_holds_the_lease(
 
 async def _noop(event: Event) -> None:
     return None
+
+
+async def test_backlog_overflow_is_read_back_in_order(
+    session: SuperuserSession, superuser: httpx.Client
+) -> None:
+    """Handling never holds the follower up: what does not fit the window is dropped from
+    memory and read back from the outbox, in order, with nothing lost or repeated."""
+    kind = f"test.{secrets.token_hex(3)}"
+    written = []
+    for _ in range(7):
+        response = superuser.post(EVENTS, json={"type": kind})
+        response.raise_for_status()
+        written.append(response.json()["seq"])
+    log = OutboxLog(session)
+    events = await log.read_after(written[0] - 1, 7)
+    assert [event.seq for event in events] == written, "no other writer in between"
+    backlog = Backlog(log, after=written[0] - 1, window=2, page=3)
+    backlog.offer(events[:2])
+    backlog.offer(events[2:5])  # does not fit: remembered as a range
+    backlog.offer(events[5:])
+    taken = [(await backlog.next()).seq for _ in range(7)]
+    assert taken == written
+    backlog.offer([])
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await backlog.next()
+
+
+async def test_cancel_ends_a_consumer_whose_publish_keeps_failing(
+    settings: Settings, session: SuperuserSession, superuser: httpx.Client
+) -> None:
+    """Shutdown cancels the consumer while a batch fails: the cancel is honoured, not folded
+    into the failure and retried forever (which kept a stopping sidecar holding the lease)."""
+    failures = asyncio.Event()
+
+    async def publish(events: Sequence[Event]) -> None:
+        failures.set()
+        raise RuntimeError("the bus is gone")
+
+    async def on_lease(held: bool) -> None:
+        return None
+
+    consumer = OutboxConsumer(
+        session, OutboxLog(session), _noop, publish, settings, Metrics(), on_lease
+    )
+    superuser.post(EVENTS, json={"type": "test.cancel"}).raise_for_status()
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(failures.wait(), 20)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done, "the consumer did not stop when cancelled"
+    await consumer.flush()

@@ -1,28 +1,55 @@
-"""Token exchange: a PocketBase user token for a short subscriber JWT (and cookie)."""
+"""Token exchange: a PocketBase user token for a short hub token (and cookie), served beside
+a real hub. Who a token belongs to is a table here; tests/sidecar/test_hub_pipeline.py asks a
+real PocketBase."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import jwt
 import pytest
 
+from sidecar.events import Principal
+from sidecar.exchange import TokenExchange
 from tests.sidecar.hub.conftest import (
     SUBSCRIBER_KEY,
     TEAM_A,
     TEAM_B,
     HubServer,
-    make_config,
     serve_hub,
     subscribe,
     take,
 )
 
 PATH = "/.well-known/mercure/token"
+USERS = {
+    "pb-token-a-field": Principal(user="userfield000001", team=TEAM_A, role="field", name="Kim"),
+    "pb-token-a-office": Principal(user="useroffice00001", team=TEAM_A, role="office"),
+    "pb-token-b-office": Principal(user="useroffice00002", team=TEAM_B, role="office"),
+}
+
+
+async def resolve_user(pb_token: str) -> Principal | None:
+    return USERS.get(pb_token)
+
+
+@asynccontextmanager
+async def serve(*, ttl_s: int = 3600, cookie_secure: bool = False) -> AsyncIterator[HubServer]:
+    exchange = TokenExchange(SUBSCRIBER_KEY, resolve_user, ttl_s=ttl_s, cookie_secure=cookie_secure)
+    async with serve_hub(routes=exchange.routes()) as server:
+        yield server
+
+
+@pytest.fixture
+async def hub_server() -> AsyncIterator[HubServer]:
+    async with serve() as server:
+        yield server
 
 
 async def test_exchange_issues_a_team_token_and_cookie() -> None:
-    async with serve_hub(make_config(token_ttl_s=120)) as server, server.client() as client:
+    async with serve(ttl_s=120) as server, server.client() as client:
         response = await client.post(PATH, headers={"Authorization": "pb-token-a-field"})
     assert response.status_code == 200
     body = response.json()
@@ -34,6 +61,7 @@ async def test_exchange_issues_a_team_token_and_cookie() -> None:
         "user": "userfield000001",
         "team": TEAM_A,
         "role": "field",
+        "name": "Kim",
     }
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"mercureAuthorization={body['token']};")
@@ -43,7 +71,7 @@ async def test_exchange_issues_a_team_token_and_cookie() -> None:
 
 
 async def test_cookie_is_secure_by_default() -> None:
-    async with serve_hub(make_config(cookie_secure=True)) as server, server.client() as client:
+    async with serve(cookie_secure=True) as server, server.client() as client:
         response = await client.post(PATH, headers={"Authorization": "Bearer pb-token-a-field"})
     assert "secure" in response.headers["set-cookie"].lower()
 

@@ -1,0 +1,40 @@
+"""Serving an ASGI app under uvicorn, with one shutdown hook for long-lived streams.
+
+uvicorn waits for open connections to finish before it runs the lifespan's shutdown, and SSE
+streams never finish by themselves: `on_shutdown` runs as soon as a stop signal arrives (the
+hub ends its streams there), then uvicorn shuts down as usual. The sidecar and the hub-only
+benchmark both serve through `serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+ShutdownHook = Callable[[], Coroutine[Any, Any, None]]
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_shutdown: ShutdownHook) -> None:
+        super().__init__(config)
+        self._on_shutdown = on_shutdown
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)  # type: ignore[arg-type]
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        loop = self._loop
+        if loop is not None and not self.should_exit:
+            loop.call_soon_threadsafe(lambda: loop.create_task(self._on_shutdown()))
+        super().handle_exit(sig, frame)
+
+
+def serve(config: uvicorn.Config, on_shutdown: ShutdownHook) -> None:
+    """Run `config.app` until SIGINT/SIGTERM, calling `on_shutdown` as the stop begins."""
+    _Server(config, on_shutdown).run()
