@@ -21,15 +21,24 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from io import BytesIO
 from typing import Any
 
 from PIL import Image
 
+from sidecar.settings import Settings
 from sidecar.thumbs import ThumbnailWorker, make_thumbnail
 from sidecar.thumbs.decode import decode
 from tests.support.images import exif, jpeg, photo
 from tests.support.processes import cpu_seconds as process_cpu_seconds
+
+# The sidecar's defaults; Settings is their only source.
+LIMITS = {
+    "long_edge": Settings.model_fields["thumb_long_edge"].default,
+    "max_pixels": Settings.model_fields["thumb_max_megapixels"].default * 1_000_000,
+}
+WORKER_MB = Settings.model_fields["thumb_worker_memory_mb"].default
 
 LABELS = {
     "baseline": "(a) Pillow thumbnail(), 1 process",
@@ -117,7 +126,7 @@ def decode_ms(data: bytes, repeat: int = 10) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        decode(data, long_edge=480)
+        decode(data, **LIMITS, max_memory=WORKER_MB << 20)
         times.append(time.perf_counter() - start)
     return round(statistics.median(times) * 1000, 1)
 
@@ -126,9 +135,10 @@ async def run(photos: int, rounds: int, batch: int, processes: int | None) -> di
     data = jpeg(photo(), exif=exif(orientation=1, taken="2025:06:01 09:30:00", gps=True))
     rates: dict[str, list[float]] = {name: [] for name in LABELS}
     cpu: dict[str, list[float]] = {name: [] for name in LABELS}
-    async with ThumbnailWorker(processes=processes) as worker:
+    ours = partial(make_thumbnail, **LIMITS, max_memory=WORKER_MB << 20)
+    async with ThumbnailWorker(processes=processes, **LIMITS, max_memory_mb=WORKER_MB) as worker:
         await pooled(worker, data, worker.processes * 2)  # page in code and buffers
-        for render in (baseline, make_thumbnail):
+        for render in (baseline, ours):
             render(data)
         for index in range(rounds):
             names = list(LABELS)[index % 3 :] + list(LABELS)[: index % 3]
@@ -136,7 +146,7 @@ async def run(photos: int, rounds: int, batch: int, processes: int | None) -> di
                 if name == "worker":
                     rate, cpu_ms = await pooled(worker, data, photos)
                 else:
-                    render = baseline if name == "baseline" else make_thumbnail
+                    render = baseline if name == "baseline" else ours
                     rate, cpu_ms = sequential(render, data, batch)
                 rates[name].append(rate)
                 cpu[name].append(cpu_ms)

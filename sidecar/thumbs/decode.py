@@ -2,6 +2,8 @@
 
 Every failure leaves as one `ThumbnailError` whose message a person can read; Pillow's own
 exceptions never escape. Truncated files fail (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off).
+What decoding will cost in memory is judged from the header (`sidecar.thumbs.memory`), and a
+photo over the budget is refused before its pixels are allocated.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from io import BytesIO
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError, features
 
-pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
+from sidecar.thumbs import memory, strips
 
-DEFAULT_MAX_PIXELS = 100_000_000
+pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
 
 _FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", *(("AVIF",) if features.check("avif") else ()))
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
@@ -64,28 +66,39 @@ class Decoded:
     icc_profile: bytes | None
 
 
-def decode(data: bytes, *, long_edge: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+def decode(data: bytes, *, long_edge: int, max_pixels: int, max_memory: int) -> Decoded:
     """Decode ``data`` no larger than a ``long_edge`` thumbnail needs; raise `ThumbnailError`.
 
     libjpeg decodes JPEGs at 1/2, 1/4 or 1/8 scale (`Image.draft`), as close above the target
     as it can; a HEIC with a large enough embedded thumbnail is decoded from that; other
-    images at full size. Orientation is applied afterwards, to the reduced image.
+    images at full size, then converted and reduced in strips. Orientation is applied to the
+    reduced image. Photos of more than ``max_pixels`` pixels, or whose decoding would need
+    more than ``max_memory`` bytes, are refused before their pixels are decoded.
     """
     if not data:
         raise ThumbnailError("empty file")
-    image = _open(data, max_pixels)
+    if canvas := memory.webp_size(data):  # Pillow allocates a WebP's canvas when opening it
+        _check_pixels(canvas, max_pixels)
+        need = memory.webp_bytes(canvas, data, thumbnail_size(canvas, long_edge))
+        _check_memory(need, max_memory, canvas, "WEBP")
+    image = _open(data, max_pixels, max_memory)
     fmt = "JPEG" if image.format == "MPO" else str(image.format)
-    width, height = image.size
-    scale = long_edge / max(width, height)
+    size = image.size
+    target = thumbnail_size(size, long_edge)
     try:
-        if scale < 1:
-            image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
-        image.load()
+        if target != size:  # libjpeg's scale, or a HEIF's embedded thumbnail
+            image.draft("RGB", target)
+        _check_memory(memory.decode_bytes(image, data, size, target), max_memory, size, fmt)
+        reduced = _reduced(image, data, size, target)
+        exif = _exif(image)  # a PNG's eXIf chunk may follow its pixels
+        icc = image.info.get("icc_profile")
+    except MemoryError as exc:
+        raise memory_exceeded(max_memory) from exc
     except _CORRUPT as exc:
         raise ThumbnailError("image is truncated or corrupt") from exc
-    exif = _exif(image)
     orientation = exif.get(_ORIENTATION)
-    image, icc_profile = _to_rgb(image)
+    image, icc_profile = _to_rgb(reduced, icc if isinstance(icc, bytes) else b"")
+    width, height = size
     if orientation in _TRANSPOSE:
         image = image.transpose(_TRANSPOSE[orientation])
         if orientation >= 5:
@@ -94,18 +107,68 @@ def decode(data: bytes, *, long_edge: int, max_pixels: int = DEFAULT_MAX_PIXELS)
     return Decoded(image, (width, height), _taken_at(exif), fmt, icc_profile)
 
 
-def _open(data: bytes, max_pixels: int) -> Image.Image:
+def thumbnail_size(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    """The thumbnail's size for a photo of ``size``: ``long_edge`` at most, never larger."""
+    scale = long_edge / max(size)
+    if scale >= 1:
+        return size
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _reduced(
+    image: Image.Image, data: bytes, size: tuple[int, int], target: tuple[int, int]
+) -> Image.Image:
+    """Decode ``image`` and shrink it in strips to no less than twice ``target``.
+
+    A HEIF without a usable embedded thumbnail is read in strips straight from libheif's
+    output, which Pillow's loader would copy whole.
+    """
+    if image.format == "HEIF" and image.size == size:
+        heif = pillow_heif.open_heif(BytesIO(data), convert_hdr_to_8bit=True, remove_stride=False)
+        pixels, stride, mode = heif.data, heif.stride, heif.mode
+        width, height = heif.size
+
+        def heif_rows(top: int, bottom: int) -> Image.Image:
+            rows = pixels[top * stride : bottom * stride]
+            return Image.frombuffer(mode, (width, bottom - top), rows, "raw", mode, stride, 1)
+
+        return strips.shrink((width, height), heif_rows, target)
+    image.load()
+
+    def rows(top: int, bottom: int) -> Image.Image:
+        if bottom - top == image.height:
+            return image
+        return image.crop((0, top, image.width, bottom))
+
+    return strips.shrink(image.size, rows, target)
+
+
+def _open(data: bytes, max_pixels: int, max_memory: int) -> Image.Image:
     try:
         image = Image.open(BytesIO(data), formats=_FORMATS)
     except UnidentifiedImageError as exc:
         raise ThumbnailError(_unidentified(data)) from exc
     except _BOMB as exc:
         raise ThumbnailError(_too_large(Image.MAX_IMAGE_PIXELS or 0)) from exc
+    except MemoryError as exc:
+        raise memory_exceeded(max_memory) from exc
     except _CORRUPT as exc:
         raise ThumbnailError("image is truncated or corrupt") from exc
-    if image.width * image.height > max_pixels:
-        raise ThumbnailError(_too_large(max_pixels))
+    _check_pixels(image.size, max_pixels)
     return image
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    if size[0] * size[1] > max_pixels:
+        raise ThumbnailError(_too_large(max_pixels))
+
+
+def _check_memory(need: int, max_memory: int, size: tuple[int, int], fmt: str) -> None:
+    if need > max_memory:
+        raise ThumbnailError(
+            f"image too large: a {size[0]}x{size[1]} {fmt} needs about {_mb(need)} MB of "
+            f"memory to decode, more than the {_mb(max_memory)} MB allowed"
+        )
 
 
 def _unidentified(data: bytes) -> str:
@@ -122,6 +185,17 @@ def _unidentified(data: bytes) -> str:
 
 def _too_large(limit: int) -> str:
     return f"image too large: more than {limit / 1e6:.0f} megapixels"
+
+
+def memory_exceeded(limit: int) -> ThumbnailError:
+    """The error for an allocation refused past the worker's data limit (`MemoryError`)."""
+    return ThumbnailError(
+        f"image too large: making its thumbnail needs more memory than the {_mb(limit)} MB allowed"
+    )
+
+
+def _mb(count: int) -> str:
+    return f"{count / 2**20:,.0f}"
 
 
 def _exif(image: Image.Image) -> Image.Exif:
@@ -164,10 +238,9 @@ def _srgb() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _to_rgb(image: Image.Image) -> tuple[Image.Image, bytes | None]:
-    """Convert to RGB or RGBA (what WebP holds); return the RGB colour profile to keep, if any."""
-    icc = image.info.get("icc_profile")
-    icc = icc if isinstance(icc, bytes) else b""
+def _to_rgb(image: Image.Image, icc: bytes) -> tuple[Image.Image, bytes | None]:
+    """Convert to RGB or RGBA (what WebP holds); return the RGB colour profile ``icc`` if it
+    is worth keeping."""
     space = icc[16:20]
     if image.mode == "CMYK" and space == b"CMYK":
         try:
@@ -177,8 +250,6 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, bytes | None]:
             converted = None  # a broken profile: Pillow's plain conversion below
         if converted is not None:
             return converted, None
-    if image.mode.startswith("I"):  # 16-bit greyscale PNGs open as I;16 or I: scale, not clip
-        image = image.convert("I").point(lambda value: value / 256).convert("L")
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     return image, icc if space == b"RGB " else None

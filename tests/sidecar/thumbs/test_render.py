@@ -11,9 +11,15 @@ import pytest
 from PIL import Image, ImageCms, ImageOps, features
 
 from sidecar.thumbs import Thumbnail, ThumbnailError, make_thumbnail
-from tests.support.images import exif, jpeg, photo, png_bomb
+from tests.support.images import encode, exif, jpeg, photo, png_bomb
 
 RED, GREEN, BLUE, YELLOW = (230, 20, 20), (20, 200, 40), (30, 40, 220), (240, 220, 30)
+LIMITS = {"long_edge": 480, "max_pixels": 100_000_000, "max_memory": 320 << 20}
+
+
+def thumbnail(data: bytes, **params: int) -> Thumbnail:
+    """`make_thumbnail` with the sidecar's default limits, or ``params`` instead."""
+    return make_thumbnail(data, **{**LIMITS, **params})
 
 
 def quadrants(width: int, height: int, mode: str = "RGB") -> Image.Image:
@@ -35,12 +41,6 @@ def with_hole(image: Image.Image) -> Image.Image:
     alpha.paste(0, (0, 0, image.width // 2, image.height // 2))
     image.putalpha(alpha)
     return image
-
-
-def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
-    out = BytesIO()
-    image.save(out, fmt, **params)
-    return out.getvalue()
 
 
 def half(data: bytes) -> bytes:
@@ -87,7 +87,7 @@ def test_every_exif_orientation_is_applied(orientation: int) -> None:
     block = exif(orientation=orientation)
     data = jpeg(source, exif=block)
 
-    thumb = make_thumbnail(data)
+    thumb = thumbnail(data)
 
     upright = ImageOps.exif_transpose(Image.open(BytesIO(data)))
     assert (
@@ -115,7 +115,7 @@ def test_every_exif_orientation_is_applied(orientation: int) -> None:
 def test_long_edge_is_480_and_small_photos_keep_their_size(
     size: tuple[int, int], thumb_size: tuple[int, int]
 ) -> None:
-    thumb = make_thumbnail(jpeg(photo(*size, noise=4)))
+    thumb = thumbnail(jpeg(photo(*size, noise=4)))
 
     assert opened(thumb).size == thumb_size
     assert (thumb.width, thumb.height) == size
@@ -123,7 +123,7 @@ def test_long_edge_is_480_and_small_photos_keep_their_size(
 
 
 def test_long_edge_is_configurable() -> None:
-    thumb = make_thumbnail(jpeg(photo(1600, 1200, noise=4)), long_edge=200, quality=60)
+    thumb = thumbnail(jpeg(photo(1600, 1200, noise=4)), long_edge=200, quality=60)
 
     assert opened(thumb).size == (200, 150)
 
@@ -135,7 +135,7 @@ def test_thumbnail_carries_no_exif_gps_or_xmp() -> None:
     for data in (jpeg(source, exif=block), encode(source, "WEBP", exif=block, xmp=xmp)):
         assert Image.open(BytesIO(data)).getexif().get_ifd(0x8825), "the source has GPS"
 
-        thumb = make_thumbnail(data)
+        thumb = thumbnail(data)
 
         image = opened(thumb)
         assert not image.getexif()
@@ -146,7 +146,7 @@ def test_thumbnail_carries_no_exif_gps_or_xmp() -> None:
 
 def test_rgb_colour_profile_is_kept() -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    thumb = make_thumbnail(encode(photo(800, 600, noise=4), "JPEG", icc_profile=srgb))
+    thumb = thumbnail(encode(photo(800, 600, noise=4), "JPEG", icc_profile=srgb))
 
     assert opened(thumb).info.get("icc_profile") == srgb
 
@@ -189,7 +189,7 @@ def test_rgb_colour_profile_is_kept() -> None:
     ],
 )
 def test_taken_at_from_exif(block: Image.Exif, expected: datetime | None) -> None:
-    thumb = make_thumbnail(jpeg(photo(640, 480, noise=4), exif=block))
+    thumb = thumbnail(jpeg(photo(640, 480, noise=4), exif=block))
 
     assert thumb.taken_at == expected
 
@@ -198,7 +198,7 @@ def test_png_alpha_is_kept() -> None:
     source = quadrants(600, 400, "RGBA")
     source.paste((0, 0, 0, 0), (0, 0, 300, 400))
 
-    thumb = make_thumbnail(encode(source, "PNG"))
+    thumb = thumbnail(encode(source, "PNG"))
 
     image = opened(thumb)
     assert image.mode == "RGBA"
@@ -223,7 +223,7 @@ def test_png_alpha_is_kept() -> None:
 def test_modes_convert_sensibly(
     source: Image.Image, fmt: str, mode: str, pixel: tuple[int, int, int] | None
 ) -> None:
-    thumb = make_thumbnail(encode(source, fmt))
+    thumb = thumbnail(encode(source, fmt))
 
     image = opened(thumb)
     assert image.mode == mode
@@ -236,7 +236,7 @@ def test_palette_png_with_transparency_keeps_it() -> None:
     source = quadrants(640, 480, "P")
     data = encode(source, "PNG", transparency=source.getpixel((0, 0)))
 
-    image = opened(make_thumbnail(data))
+    image = opened(thumbnail(data))
 
     assert image.mode == "RGBA"
     assert image.getpixel((10, 10))[3] == 0  # type: ignore[index]
@@ -250,7 +250,7 @@ def test_heic_from_an_iphone_is_oriented_and_dated(embedded: list[int]) -> None:
         quadrants(1600, 1200), "HEIF", quality=80, exif=block.tobytes(), thumbnails=embedded
     )
 
-    thumb = make_thumbnail(data)
+    thumb = thumbnail(data)
 
     assert thumb.format == "HEIF"
     assert (thumb.width, thumb.height) == (1200, 1600)
@@ -276,7 +276,7 @@ def test_webp_avif_and_mpo_inputs() -> None:
     assert Image.open(BytesIO(inputs[1][0])).format == "MPO"
 
     for data, fmt in inputs:
-        thumb = make_thumbnail(data)
+        thumb = thumbnail(data)
 
         assert thumb.format == fmt
         image = opened(thumb)
@@ -311,7 +311,7 @@ def test_webp_avif_and_mpo_inputs() -> None:
 )
 def test_bad_input_raises_one_readable_error(data: bytes, message: str) -> None:
     with pytest.raises(ThumbnailError) as caught:
-        make_thumbnail(data)
+        thumbnail(data)
 
     assert str(caught.value) == message
 
@@ -321,17 +321,17 @@ def test_decompression_bomb_is_refused() -> None:
     assert len(bomb) < 200_000
 
     with pytest.raises(ThumbnailError, match=r"^image too large: more than \d+ megapixels$"):
-        make_thumbnail(bomb)
+        thumbnail(bomb)
 
 
 def test_pixel_limit_is_configurable() -> None:
     data = jpeg(photo(1600, 1200, noise=4))  # 1.92 megapixels
 
     with pytest.raises(ThumbnailError) as caught:
-        make_thumbnail(data, max_pixels=1_000_000)
+        thumbnail(data, max_pixels=1_000_000)
 
     assert str(caught.value) == "image too large: more than 1 megapixels"
-    assert make_thumbnail(data, max_pixels=1_920_000).width == 1600
+    assert thumbnail(data, max_pixels=1_920_000).width == 1600
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt EXIF
@@ -352,7 +352,7 @@ def test_damaged_files_never_leak_pillow_errors(fmt: str) -> None:
     outcomes = set()
     for data in damaged:
         try:
-            make_thumbnail(data)
+            thumbnail(data)
             outcomes.add("ok")
         except ThumbnailError as exc:
             outcomes.add(str(exc))
@@ -364,8 +364,6 @@ def test_public_names_are_pinned() -> None:
     import sidecar.thumbs
 
     assert sidecar.thumbs.__all__ == [
-        "DEFAULT_LONG_EDGE",
-        "DEFAULT_MAX_PIXELS",
         "DEFAULT_QUALITY",
         "Thumbnail",
         "ThumbnailError",

@@ -13,13 +13,13 @@ import pytest
 from PIL import Image
 
 from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
-from tests.support.images import exif, jpeg, photo, png_bomb
+from tests.support.images import encode, exif, jpeg, photo, png_bomb
+
+LIMITS = {"long_edge": 480, "max_pixels": 100_000_000, "max_memory_mb": 384}
 
 
 def heic(width: int, height: int) -> bytes:
-    out = BytesIO()
-    photo(width, height, noise=4).save(out, "HEIF", quality=70)
-    return out.getvalue()
+    return encode(photo(width, height, noise=4), "HEIF", quality=70)
 
 
 def listing(root: Path) -> list[str]:
@@ -37,7 +37,7 @@ async def test_photos_render_concurrently_and_a_bad_one_fails_alone(tmp_path: Pa
     ]
     batch = [*good[:3], b"this is not a photo", heic(1200, 900), *good[3:]]
 
-    async with ThumbnailWorker(processes=2, spool_dir=str(tmp_path)) as worker:
+    async with ThumbnailWorker(processes=2, **LIMITS, spool_dir=str(tmp_path)) as worker:
         results = await asyncio.gather(
             *(worker.render(data) for data in batch), return_exceptions=True
         )
@@ -72,7 +72,7 @@ async def test_photos_render_concurrently_and_a_bad_one_fails_alone(tmp_path: Pa
     ids=["bomb", "pillow-warning-range", "pillow-error-range"],
 )
 async def test_pixel_limit_holds_in_workers(data: bytes, max_pixels: int, message: str) -> None:
-    async with ThumbnailWorker(processes=1, max_pixels=max_pixels) as worker:
+    async with ThumbnailWorker(processes=1, **{**LIMITS, "max_pixels": max_pixels}) as worker:
         with pytest.raises(ThumbnailError) as caught:
             await worker.render(data)
 
@@ -81,7 +81,7 @@ async def test_pixel_limit_holds_in_workers(data: bytes, max_pixels: int, messag
 
 async def test_a_killed_worker_fails_its_photo_and_the_pool_comes_back() -> None:
     data = jpeg(photo(800, 600, noise=4))
-    async with ThumbnailWorker(processes=1) as worker:
+    async with ThumbnailWorker(processes=1, **LIMITS) as worker:
         [child] = multiprocessing.active_children()
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
@@ -105,13 +105,13 @@ async def test_spools_of_dead_sidecars_are_removed_at_start(tmp_path: Path) -> N
     unrelated = tmp_path / "fieldsync-thumbs-notes"
     unrelated.mkdir()
 
-    async with ThumbnailWorker(processes=1, spool_dir=str(tmp_path)):
+    async with ThumbnailWorker(processes=1, **LIMITS, spool_dir=str(tmp_path)):
         assert not stale.exists()
         assert running.exists() and unrelated.exists()
 
 
 async def test_render_needs_a_started_worker() -> None:
-    worker = ThumbnailWorker(processes=1)
+    worker = ThumbnailWorker(processes=1, **LIMITS)
     with pytest.raises(RuntimeError, match="not started"):
         await worker.render(b"")
     await worker.start()
