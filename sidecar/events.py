@@ -7,6 +7,8 @@ docs/events.md; this module is the one place that knows teams, jobs and photos o
 - Who sees what: a user's hub token may subscribe to `team_selector(team)`, and its payload
   names the team, which the hub uses as the subscriber's scope (`SCOPE_CLAIM`).
 - The SSE data of a record event: ``{"type", "seq", "team", "record": <snapshot>}``.
+- A user's role or team changing, or the user deleted (`user.updated`, `user.deleted`), is not
+  published: the user's hub tokens are voided and their streams closed.
 
 Nothing here does I/O: the outbox reader, the hub feed and the tests' fakes all build their
 updates with `update_from_event`.
@@ -15,7 +17,9 @@ updates with `update_from_event`.
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +27,13 @@ from fieldsync import Event
 
 from sidecar.hub import Update
 
+USERS = "users"
 SCOPE_CLAIM = "team"
 """The token payload key that partitions subscribers (the hub's `scope_claim`)."""
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,29 @@ def update_from_event(event: Event) -> Update:
         type=event.type,
         scope=event.team,
     )
+
+
+def changed_user(event: Event) -> str | None:
+    """The user whose role or team changed, or who was deleted (`user.*` events), else None.
+    Such events are not published: the hub voids the user's tokens instead."""
+    return event.record if event.collection == USERS else None
+
+
+def hub_updates(events: Iterable[Event]) -> list[Update]:
+    """The hub updates of `events`, in order, leaving out those that have none: user changes,
+    and malformed rows (logged: they can only come from outside the hooks)."""
+    updates = []
+    for event in events:
+        if changed_user(event) is not None:
+            continue
+        try:
+            updates.append(update_from_event(event))
+        except ValueError as exc:
+            log.error(
+                "outbox event has no valid topics; not published",
+                extra={"seq": event.seq, "error": str(exc)},
+            )
+    return updates
 
 
 def record_event(

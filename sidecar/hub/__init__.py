@@ -4,7 +4,7 @@ its updates, `sidecar.exchange` issues its tokens to PocketBase users."""
 
 from sidecar.hub.bus import Bus, LocalBus
 from sidecar.hub.config import HubConfig
-from sidecar.hub.history import DurableLog
+from sidecar.hub.history import DurableLog, Page
 from sidecar.hub.hub import Hub, HubStats
 from sidecar.hub.updates import Update, UpdateDraft
 
@@ -15,6 +15,7 @@ __all__ = [
     "HubConfig",
     "HubStats",
     "LocalBus",
+    "Page",
     "Update",
     "UpdateDraft",
 ]

@@ -22,9 +22,19 @@ class HubConfig:
     max_queue: int
     """Updates buffered for one subscriber (replaying, or its socket is full) before it is
     dropped; its client reconnects with Last-Event-ID and loses nothing."""
+    max_connections_per_subscriber: int
+    """Open streams one token subject (`sub`) may hold at once; 429 past it."""
+    max_connections_per_ip: int
+    """Open streams one client address may hold at once; 429 past it."""
     scope_claim: str | None = None
     """A key of the subscriber token's `mercure.payload` that partitions subscribers (fieldsync:
     the team). A subscriber with a scope sees only its scope in the subscriptions API."""
+    max_topics: int = 50
+    """`topic` parameters in one subscribe request."""
+    max_template_length: int = 256
+    """Characters of one URI template a subscriber asks for (exact topics may have 1,024)."""
+    max_template_expressions: int = 8
+    """`{...}` expressions in one URI template a subscriber asks for."""
     history_page: int = 500
     """Updates read from the durable log per request while replaying."""
     max_data_bytes: int = 1_000_000
@@ -35,6 +45,16 @@ class HubConfig:
         for name in ("subscriber_key", "publisher_key"):
             if len(getattr(self, name).encode()) < _MIN_KEY_BYTES:
                 raise ValueError(f"{name} must be at least {_MIN_KEY_BYTES} bytes")
-        for name in ("heartbeat_s", "history_size", "history_page", "max_queue"):
+        for name in (
+            "heartbeat_s",
+            "history_size",
+            "history_page",
+            "max_queue",
+            "max_connections_per_subscriber",
+            "max_connections_per_ip",
+            "max_topics",
+            "max_template_length",
+            "max_template_expressions",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

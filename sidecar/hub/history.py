@@ -6,9 +6,10 @@ one replayed, or `earliest`. Here:
 - `earliest`: everything available is replayed; header `earliest`.
 - a known id: what follows it is replayed; header = that id. If the log no longer holds every
   event after it (trimmed), everything available is replayed and the header is `earliest`, so
-  the client can tell that it missed some.
-- an unknown id: nothing is replayed (as Mercure's Bolt transport); the header is the id of the
-  newest update in memory the subscriber may see, else `earliest`.
+  the client can tell that it missed some. A sequence number is known whatever its value:
+  replay starts after it (nothing yet for one beyond the newest).
+- an unknown publisher id: nothing is replayed (as Mercure's Bolt transport); the header is the
+  id of the newest update in memory the subscriber may see, else `earliest`.
 """
 
 from __future__ import annotations
@@ -28,15 +29,24 @@ EARLIEST = "earliest"
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A stretch of the log: its updates, and the seq it was read up to (rows of the log that
+    are not updates may follow the last update)."""
+
+    updates: Sequence[Update]
+    last_seq: int
+
+
 class DurableLog(Protocol):
     """Stored updates in `seq` order (the sidecar's `OutboxHistory` reads PocketBase's outbox)."""
 
-    async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
-        """Up to `limit` updates with a greater `seq`, in order."""
+    async def read_after(self, seq: int, limit: int) -> Page:
+        """The updates among the next `limit` rows after `seq`, in order."""
         ...
 
     async def resolve(self, event_id: str) -> int | None:
-        """The `seq` of the update with this SSE id, None if unknown."""
+        """The `seq` of the update a publisher gave this id, None if unknown."""
         ...
 
     async def bounds(self) -> tuple[int, int]:
@@ -85,9 +95,13 @@ class History:
         """Where to resume for `last_event_id`, given that live delivery starts after `upto`."""
         if last_event_id == EARLIEST:
             return Plan(after=0, header=EARLIEST)
-        seq = self._ids.get(last_event_id)
-        if seq is None:
-            seq = await self._log.resolve(last_event_id)
+        if last_event_id.isascii() and last_event_id.isdigit():
+            # The hub's own ids (publishers may not use all-digit ids). Taken at face value,
+            # even beyond the newest: whether a number was handed out yet tells of other
+            # subscribers' activity, so the answer must not depend on it.
+            seq: int | None = int(last_event_id)
+        else:
+            seq = self._ids.get(last_event_id) or await self._log.resolve(last_event_id)
         if seq is None:
             logger.info("unknown Last-Event-ID", extra={"event_id": last_event_id})
             return Plan(after=None, header=self._newest_visible(upto, visible))
@@ -108,10 +122,10 @@ class History:
         cursor = after
         while cursor < self._floor and cursor < upto:
             page = await self._log.read_after(cursor, self._page)
-            if not page:
+            if page.last_seq <= cursor:
                 break
-            yield [update for update in page if update.seq <= upto]
-            cursor = page[-1].seq
+            yield [update for update in page.updates if update.seq <= upto]
+            cursor = page.last_seq
         if cursor >= upto:
             return
         start = bisect_right(self._ring, cursor, key=_seq)

@@ -3,7 +3,9 @@
 Routes (Mercure 0.x):
 - `GET  /.well-known/mercure`                      subscribe (SSE)
 - `POST /.well-known/mercure`                      publish (to the durable log, via `append`)
-- `GET  /.well-known/mercure/subscriptions[...]`   active subscriptions (of the caller's scope)
+- `GET  /.well-known/mercure/subscriptions[...]`   subscriptions (of the caller's scope)
+
+Subscribers' comings and goings are published as Mercure subscription events (`presence`).
 
 `close()` ends every stream with its final chunk. uvicorn runs the lifespan shutdown only once
 connections are closed, so call it when shutdown begins (see the sidecar's entry point).
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 from starlette.routing import BaseRoute, Route
@@ -21,10 +24,11 @@ from starlette.routing import BaseRoute, Route
 from sidecar.hub.bus import Bus, LocalBus
 from sidecar.hub.config import HubConfig
 from sidecar.hub.history import DurableLog, History
+from sidecar.hub.presence import PATH as SUBSCRIPTIONS_PATH
+from sidecar.hub.presence import Presence
 from sidecar.hub.publish import Append, PublishEndpoint
 from sidecar.hub.subscribe import SubscribeEndpoint
-from sidecar.hub.subscribers import Counters, Registry
-from sidecar.hub.subscriptions import PATH as SUBSCRIPTIONS_PATH
+from sidecar.hub.subscribers import Counters, Registry, Subscriber
 from sidecar.hub.subscriptions import SubscriptionsEndpoint
 from sidecar.hub.tokens import HUB_PATH
 from sidecar.hub.updates import Update
@@ -40,6 +44,21 @@ class HubStats:
     groups: int
     updates_dispatched: int
     dropped_slow: int
+
+
+class _Receiver:
+    """What this process does with what the bus brings."""
+
+    def __init__(self, history: History, registry: Registry) -> None:
+        self._history = history
+        self._registry = registry
+
+    def deliver(self, update: Update) -> None:
+        self._history.remember(update)
+        self._registry.deliver(update)
+
+    def revoke(self, subject: str, issued_before: float) -> None:
+        self._registry.revoke(subject, issued_before)
 
 
 class Hub:
@@ -63,10 +82,14 @@ class Hub:
         self._registry = Registry(self._counters, max_queue=config.max_queue)
         self._history = History(durable_log, size=config.history_size, page=config.history_page)
         self._bus: Bus = bus or LocalBus()
-        self._subscribe = SubscribeEndpoint(config, self._registry, self._history, self.is_open)
+        self._presence = Presence(scoped=config.scope_claim is not None)
+        self._subscribe = SubscribeEndpoint(
+            config, self._registry, self._history, self.is_open, self._announce
+        )
         self._publish = PublishEndpoint(config, append)
-        self._subscriptions = SubscriptionsEndpoint(config, self._registry)
+        self._subscriptions = SubscriptionsEndpoint(config, self._registry, self._presence)
         self._tasks: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[None]] = set()
         self._open = False
 
     def routes(self) -> list[BaseRoute]:
@@ -85,7 +108,7 @@ class Hub:
         _, newest = await self._log.bounds()
         self._history.start(newest)
         self._registry.last_seq = newest
-        await self._bus.start(self._deliver)
+        await self._bus.start(_Receiver(self._history, self._registry))
         self._tasks = [
             asyncio.create_task(self._registry.pump(), name="mercure-pump"),
             asyncio.create_task(self._beat(), name="mercure-heartbeat"),
@@ -99,9 +122,21 @@ class Hub:
         if self._open:
             await self._bus.publish(update)
 
-    def _deliver(self, update: Update) -> None:
-        self._history.remember(update)
-        self._registry.deliver(update)
+    def _announce(self, subscriber: Subscriber, connected: bool) -> None:
+        """Publish a subscriber's coming or going (Mercure subscription events) to every hub
+        process; see `presence`."""
+        presence = self._presence
+        updates = presence.connected(subscriber) if connected else presence.disconnected(subscriber)
+        if self._open:
+            for update in updates:
+                self._announcing.add(task := asyncio.create_task(self._bus.publish(update)))
+                task.add_done_callback(self._announcing.discard)
+
+    async def revoke(self, subject: str) -> None:
+        """Void the tokens of `subject` issued until now, in every hub process: its streams
+        end at once and those tokens are refused (the rights behind them changed)."""
+        if self._open:
+            await self._bus.revoke(subject, time.time())
 
     async def _beat(self) -> None:
         while True:

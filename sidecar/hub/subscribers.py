@@ -2,7 +2,7 @@
 
 Subscribers with the same interest (topics asked for, selectors allowed) share a `Group`: an
 update is matched once per group, and its SSE frame, encoded once, is kept in the group. One
-pump task passes over the subscribers; each one holds its position (`sent_upto`, a seq) and
+pump task passes over the subscribers; each one holds its position (`sent_upto`) and
 gets everything its group holds past it in a single write, through its ASGI `send` run
 eagerly (no task, no wake-up per subscriber). Updates arriving during a pass reach the
 subscribers not yet passed in the same write: when writes are the bottleneck, a subscriber
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,10 @@ HEARTBEAT = b":\n\n"
 _WRITES_PER_SLICE = 64
 """Writes between two yields to the event loop during a pass (publishers get in)."""
 _FINAL_SEND_TIMEOUT_S = 1.0
+_REVOCATIONS_KEPT_S = 86_400.0
+"""How long a revocation is remembered: longer than any hub token lives."""
+_REPLAYS_KEPT = 8
+"""Stretches of replayed history a group keeps encoded for members replaying them too."""
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,9 @@ class Interest:
     topics: frozenset[str]
     selectors: frozenset[str] | None
     """The token's `mercure.subscribe` selectors; None for an anonymous subscriber."""
+    scope: str | None = None
+    """The subscriber's scope (`HubConfig.scope_claim`): an update of another scope is never
+    delivered to it, whatever the selectors say."""
 
 
 class Group:
@@ -60,7 +69,8 @@ class Group:
         "_chunks",
         "_frames",
         "_members",
-        "_seqs",
+        "_positions",
+        "_replays",
         "_snapshot",
         "active",
         "allowed",
@@ -76,51 +86,69 @@ class Group:
         self.active = False
         """Whether an update came since the last heartbeat."""
         self.latest = 0
-        """The seq of the newest update accepted."""
-        self._seqs: list[int] = []
+        """The position (see `Registry.position`) of the newest update accepted."""
+        self._positions: list[int] = []
         self._frames: list[bytes] = []
         self._chunks: dict[int, tuple[bytes, int]] = {}
         self._members: dict[Subscriber, None] = {}
+        self._replays: dict[tuple[int, int, int], bytes] = {}
         self._snapshot: tuple[Subscriber, ...] | None = ()
 
     def accepts(self, update: Update) -> bool:
         """Whether members may receive `update` (private: one topic must match a selector)."""
+        scope = self.interest.scope
+        if scope is not None and update.scope is not None and update.scope != scope:
+            return False
         if update.private and (self.allowed is None or not self.allowed.matches_any(update.topics)):
             return False
         return self.wanted.matches_any(update.topics)
 
-    def keep(self, update: Update) -> None:
-        self._seqs.append(update.seq)
+    def replay(self, updates: Sequence[Update]) -> bytes:
+        """The frames of the `updates` (a stretch of history) members may receive, joined.
+        Kept for a while: members replaying the same stretch at once share the work."""
+        if not updates:
+            return b""
+        key = (updates[0].seq, updates[-1].seq, len(updates))
+        chunk = self._replays.get(key)
+        if chunk is None:
+            chunk = b"".join(update.frame for update in updates if self.accepts(update))
+            self._replays[key] = chunk
+            if len(self._replays) > _REPLAYS_KEPT:
+                del self._replays[next(iter(self._replays))]
+        return chunk
+
+    def keep(self, position: int, update: Update) -> None:
+        self._positions.append(position)
         self._frames.append(update.frame)
         self._chunks.clear()
-        self.latest = update.seq
+        self.latest = position
         self.active = True
 
-    def since(self, seq: int) -> tuple[bytes, int]:
-        """The frames after `seq`, joined, and the seq they bring the reader to."""
-        chunk = self._chunks.get(seq)
+    def since(self, position: int) -> tuple[bytes, int]:
+        """The frames after `position`, joined, and the position they bring the reader to."""
+        chunk = self._chunks.get(position)
         if chunk is None:
-            start = bisect_right(self._seqs, seq)
-            chunk = self._chunks[seq] = (b"".join(self._frames[start:]), self.latest)
+            start = bisect_right(self._positions, position)
+            chunk = self._chunks[position] = (b"".join(self._frames[start:]), self.latest)
         return chunk
 
     @property
     def holding(self) -> bool:
         """Whether some member still lacks a kept frame."""
-        return bool(self._seqs)
+        return bool(self._positions)
 
-    def lag(self, seq: int) -> int:
-        """How many kept frames come after `seq`."""
-        return len(self._seqs) - bisect_right(self._seqs, seq)
+    def lag(self, position: int) -> int:
+        """How many kept frames come after `position`."""
+        return len(self._positions) - bisect_right(self._positions, position)
 
     def trim(self) -> None:
         """Forget the frames every member already has."""
-        if not self._seqs:
+        if not self._positions:
             return
         lowest = min((member.sent_upto for member in self.members), default=self.latest)
-        cut = bisect_right(self._seqs, lowest)
+        cut = bisect_right(self._positions, lowest)
         if cut:
-            del self._seqs[:cut], self._frames[:cut]
+            del self._positions[:cut], self._frames[:cut]
             self._chunks.clear()
 
     @property
@@ -150,13 +178,17 @@ class Subscriber:
         "_send",
         "_wake",
         "busy",
+        "client",
         "closed",
         "expiry",
         "group",
         "id",
+        "issued_at",
         "payload",
         "scope",
         "sent_upto",
+        "since",
+        "subject",
         "task",
         "topics",
     )
@@ -170,15 +202,27 @@ class Subscriber:
         scope: str | None,
         send: Send,
         wake: Callable[[], None],
+        subject: str | None = None,
+        client: str | None = None,
+        issued_at: float | None = None,
     ) -> None:
         self.id = id
         self.topics = topics
         self.payload = payload
         self.scope = scope
+        self.subject = subject
+        """The token's `sub`."""
+        self.issued_at = issued_at
+        """The token's `iat`."""
+        self.client = client
+        """The client's address."""
+        self.since = time.time()
+        """When the stream opened (unix seconds)."""
         self._send = send
         self._wake = wake
         self.sent_upto = 0
-        """Every update this subscriber may see up to this seq is sent (or queued to be)."""
+        """Every update this subscriber may see up to this position (`Registry.position`) is
+        sent (or queued to be)."""
         self.busy = True
         self.closed = False
         self.group: Group | None = None
@@ -206,10 +250,10 @@ class Subscriber:
             return
         self.go_live()
 
-    async def send_history(self, updates: Sequence[Update]) -> None:
-        """While busy: send replayed `updates`, waiting on the socket as needed."""
-        if updates:
-            await self._send(_body(b"".join(update.frame for update in updates)))
+    async def send_history(self, chunk: bytes) -> None:
+        """While busy: send replayed frames, waiting on the socket as needed."""
+        if chunk:
+            await self._send(_body(chunk))
 
     def go_live(self) -> None:
         """Hand the subscriber (back) to the pump, which sends what came after `sent_upto`."""
@@ -254,12 +298,20 @@ class Registry:
         self._max_queue = max_queue
         self._groups: dict[Interest, Group] = {}
         self._count = 0
+        self._by_subject: Counter[str] = Counter()
+        self._by_client: Counter[str] = Counter()
         self._empty = asyncio.Event()
         self._empty.set()
         self._work = asyncio.Event()
         self.last_seq = 0
-        """The newest seq delivered (or the log's newest at start)."""
-        self.last_id = "earliest"
+        """The newest seq delivered from the durable log (or the log's newest at start)."""
+        self.position = 0
+        """How many updates were delivered: durable ones and ephemeral ones (seq 0, such as
+        subscription events) share this one order, in which subscribers are fed."""
+        self._revoked: dict[str, float] = {}
+        """Token subjects whose tokens issued before the time given are void."""
+        self._last_ids: dict[str | None, str] = {}
+        """The newest update id delivered, per scope (None: of all)."""
 
     def __len__(self) -> int:
         return self._count
@@ -272,19 +324,49 @@ class Registry:
     def groups(self) -> int:
         return len(self._groups)
 
+    def connections(self, *, subject: str | None = None, client: str | None = None) -> int:
+        """Open streams of a token subject, or from a client address."""
+        if subject is not None:
+            return self._by_subject[subject]
+        return self._by_client[client] if client is not None else 0
+
+    def revoke(self, subject: str, issued_before: float) -> None:
+        """Void `subject`'s tokens issued before `issued_before` and end its open streams."""
+        horizon = time.time() - _REVOCATIONS_KEPT_S
+        for old in [name for name, at in self._revoked.items() if at < horizon]:
+            del self._revoked[old]
+        self._revoked[subject] = max(issued_before, self._revoked.get(subject, 0.0))
+        for subscriber in list(self):
+            if subscriber.subject == subject and self.is_revoked(subject, subscriber.issued_at):
+                subscriber.close("revoked")
+
+    def is_revoked(self, subject: str, issued_at: float | None) -> bool:
+        """Whether a token of `subject` issued at `issued_at` is void."""
+        before = self._revoked.get(subject)
+        return before is not None and (issued_at is None or issued_at < before)
+
+    def last_id(self, scope: str | None) -> str:
+        """The newest update id of `scope` (of all, for None), or `earliest`."""
+        return self._last_ids.get(scope, "earliest")
+
     def wake(self) -> None:
         """Ask the pump for a pass."""
         self._work.set()
 
     def add(self, subscriber: Subscriber, interest: Interest) -> Group:
-        """Register a (busy) subscriber; updates after `last_seq` are kept for it."""
+        """Register a (busy) subscriber: what is delivered from now on is kept for it (what
+        the log held up to `last_seq` is for its request to replay)."""
         group = self._groups.get(interest)
         if group is None:
             group = self._groups[interest] = Group(interest)
         group.add(subscriber)
         subscriber.group = group
-        subscriber.sent_upto = self.last_seq
+        subscriber.sent_upto = self.position
         self._count += 1
+        if subscriber.subject is not None:
+            self._by_subject[subscriber.subject] += 1
+        if subscriber.client is not None:
+            self._by_client[subscriber.client] += 1
         self._empty.clear()
         return group
 
@@ -294,6 +376,14 @@ class Registry:
             return
         subscriber.group = None
         self._count -= 1
+        for counts, key in (
+            (self._by_subject, subscriber.subject),
+            (self._by_client, subscriber.client),
+        ):
+            if key is not None:
+                counts[key] -= 1
+                if not counts[key]:
+                    del counts[key]
         if not self._count:
             self._empty.set()
         if group.discard(subscriber):
@@ -304,17 +394,22 @@ class Registry:
         await self._empty.wait()
 
     def deliver(self, update: Update) -> None:
-        """Match `update` once per group and wake the pump. Updates come in seq order; one
-        not newer than the last (a re-dispatch) is skipped."""
-        if update.seq <= self.last_seq:
-            logger.debug("skipped an update already delivered", extra={"seq": update.seq})
-            return
-        self.last_seq = update.seq
-        self.last_id = update.id
-        self.counters.dispatched += 1
+        """Match `update` once per group and wake the pump. Updates of the durable log come in
+        seq order; one not newer than the last (a re-dispatch) is skipped. An ephemeral update
+        (seq 0) is never replayed and has no place in `last_seq`."""
+        if update.seq:
+            if update.seq <= self.last_seq:
+                logger.debug("skipped an update already delivered", extra={"seq": update.seq})
+                return
+            self.last_seq = update.seq
+            self._last_ids[None] = update.id
+            if update.scope is not None:
+                self._last_ids[update.scope] = update.id
+            self.counters.dispatched += 1
+        self.position += 1
         for group in self._groups.values():
             if group.accepts(update):
-                group.keep(update)
+                group.keep(self.position, update)
         self._work.set()
 
     async def pump(self) -> None:

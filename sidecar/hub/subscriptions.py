@@ -2,33 +2,35 @@
 
 As in Mercure, the requester's `mercure.subscribe` selectors must match the request URL. On
 top of that, a requester with a scope (`HubConfig.scope_claim`) only sees subscribers of it.
+Besides the active subscriptions, the list holds those that ended within the last hour
+(`active: false`, with `until`), so a dashboard opening now can say who was here lately.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sidecar.hub.config import HubConfig
 from sidecar.hub.errors import HubError, forbidden, unauthorized
+from sidecar.hub.presence import CONTEXT, PATH, Presence, subscription
 from sidecar.hub.subscribers import Registry, Subscriber
 from sidecar.hub.tokens import COOKIE_NAME, Claims, TokenError, decode, pick_token
 from sidecar.hub.topics import TopicSet
 
-PATH = "/.well-known/mercure/subscriptions"
-_CONTEXT = "https://mercure.rocks/"
 _MEDIA_TYPE = "application/ld+json"
 
 
 class SubscriptionsEndpoint:
     """Lists the registry's subscriptions as Mercure's JSON-LD."""
 
-    def __init__(self, config: HubConfig, registry: Registry) -> None:
+    def __init__(self, config: HubConfig, registry: Registry, presence: Presence) -> None:
         self._config = config
         self._registry = registry
+        self._presence = presence
 
     async def handle(self, request: Request) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
@@ -41,12 +43,12 @@ class SubscriptionsEndpoint:
         segments = [unquote_plus(s) for s in raw_path.removeprefix(PATH).split("/")[1:]]
         scope = claims.scope(self._config.scope_claim)
         visible = [s for s in self._registry if scope is None or s.scope == scope]
-        last_event_id = self._registry.last_id
+        last_event_id = self._registry.last_id(scope)
         if len(segments) == 2:
             topic, subscriber_id = segments
             for subscriber in visible:
                 if subscriber.id == subscriber_id and topic in subscriber.topics:
-                    body = {"@context": _CONTEXT, **_subscription(subscriber, topic)}
+                    body = {"@context": CONTEXT, **_active(subscriber, topic)}
                     body["lastEventID"] = last_event_id
                     return JSONResponse(body, media_type=_MEDIA_TYPE)
             return HubError(404, "no such subscription").response()
@@ -54,13 +56,19 @@ class SubscriptionsEndpoint:
             return HubError(404, "no such resource").response()
         wanted = segments[0] if segments else None
         subscriptions = [
-            _subscription(subscriber, topic)
+            _active(subscriber, topic)
             for subscriber in visible
             for topic in subscriber.topics
             if wanted is None or topic == wanted
         ]
+        subscriptions += [
+            subscription(gone.subscriber, topic, gone.payload, gone.since, gone.until)
+            for gone in self._presence.departed(scope)
+            for topic in gone.topics
+            if wanted is None or topic == wanted
+        ]
         collection = {
-            "@context": _CONTEXT,
+            "@context": CONTEXT,
             "id": url,
             "type": "Subscriptions",
             "lastEventID": last_event_id,
@@ -85,14 +93,5 @@ class SubscriptionsEndpoint:
         return claims
 
 
-def _subscription(subscriber: Subscriber, topic: str) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": f"{PATH}/{quote_plus(topic, safe='')}/{quote_plus(subscriber.id, safe='')}",
-        "type": "Subscription",
-        "subscriber": subscriber.id,
-        "topic": topic,
-        "active": True,
-    }
-    if subscriber.payload is not None:
-        item["payload"] = subscriber.payload
-    return item
+def _active(subscriber: Subscriber, topic: str) -> dict[str, Any]:
+    return subscription(subscriber.id, topic, subscriber.payload, subscriber.since)

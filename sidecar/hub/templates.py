@@ -26,7 +26,7 @@ def is_template(selector: str) -> bool:
     return compile_template(selector) is not None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def compile_template(selector: str) -> re.Pattern[str] | None:
     """The regex for a URI template, None if `selector` is not one; TemplateError if unsafe."""
     if "{" not in selector:

@@ -30,6 +30,9 @@ class Claims:
     publish: tuple[str, ...] | None
     payload: Any
     expires_at: float | None
+    subject: str | None = None
+    """The token's `sub` (who it was issued to), if it is a string."""
+    issued_at: float | None = None
 
     def scope(self, claim: str | None) -> str | None:
         """The payload's value for `claim` (see `HubConfig.scope_claim`), if it is a string."""
@@ -66,12 +69,14 @@ def decode(token: str, key: str) -> Claims:
         mercure = {}
     if not isinstance(mercure, dict):
         raise TokenError('the "mercure" claim must be an object')
-    expires = claims.get("exp")
+    expires, issued, subject = claims.get("exp"), claims.get("iat"), claims.get("sub")
     return Claims(
         subscribe=_selectors(mercure, "subscribe"),
         publish=_selectors(mercure, "publish"),
         payload=mercure.get("payload"),
         expires_at=float(expires) if isinstance(expires, int | float) else None,
+        subject=subject if isinstance(subject, str) else None,
+        issued_at=float(issued) if isinstance(issued, int | float) else None,
     )
 
 
@@ -100,9 +105,10 @@ def issue(
     ttl_s: int,
     now: float | None = None,
 ) -> tuple[str, int]:
-    """A subscriber token and its expiry (unix seconds)."""
-    issued = int(time.time() if now is None else now)
-    expires = issued + ttl_s
+    """A subscriber token and its expiry (unix seconds). `iat` keeps milliseconds, so a token
+    issued right after a revocation is told apart from one issued right before."""
+    issued = round(time.time() if now is None else now, 3)
+    expires = int(issued) + ttl_s
     claims = {
         "sub": subject,
         "iat": issued,

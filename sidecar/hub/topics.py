@@ -28,14 +28,20 @@ def has_dot_segment(topic: str) -> bool:
     return any(segment in (".", "..") for segment in unquote(topic).split("/"))
 
 
+def literal_prefix(template: str) -> str:
+    """What every expansion of `template` starts with: the text before its first expression."""
+    return template.split("{", 1)[0]
+
+
 class TopicSet:
     """Selectors compiled once, matched against the topics of many updates."""
 
-    __slots__ = ("everything", "exact", "patterns")
+    __slots__ = ("everything", "exact", "patterns", "prefixes")
 
     def __init__(self, selectors: Iterable[str]) -> None:
         exact: set[str] = set()
         patterns: list[re.Pattern[str]] = []
+        prefixes: set[str] = set()
         everything = False
         for selector in selectors:
             if selector == WILDCARD:
@@ -48,9 +54,12 @@ class TopicSet:
                 continue
             if pattern is not None:
                 patterns.append(pattern)
+                prefixes.add(literal_prefix(selector))
         self.everything = everything
         self.exact = frozenset(exact)
         self.patterns = tuple(patterns)
+        self.prefixes = tuple(prefixes)
+        """The literal start of each template selector: every topic it matches begins so."""
 
     def matches(self, topic: str) -> bool:
         """Whether one selector matches `topic`."""
@@ -59,6 +68,16 @@ class TopicSet:
         if not self.patterns or has_dot_segment(topic):
             return False
         return any(pattern.fullmatch(topic) for pattern in self.patterns)
+
+    def may_overlap(self, template: str) -> bool:
+        """Whether some topic matching `template` could match a selector, judged without
+        compiling `template`: the literal starts of the two must agree as far as both go.
+        Cheap and coarse (delivery still matches every update's topics against the
+        selectors); it turns away templates that cannot concern the caller."""
+        if self.everything:
+            return True
+        start = literal_prefix(template)
+        return any(start.startswith(prefix) or prefix.startswith(start) for prefix in self.prefixes)
 
     def matches_any(self, topics: Iterable[str]) -> bool:
         """Whether a selector matches one of `topics` (subscribing, receiving)."""

@@ -5,17 +5,22 @@ newest and oldest seq, a publisher id's seq, the realtime subscription that wake
 and appending an update published through the hub. Each call goes through the superuser
 session, so an outage is waited out and a refused token renewed.
 
-`OutboxHistory` is the same log seen as the hub's `DurableLog` (updates instead of events).
+`OutboxHistory` is the same log seen as the hub's `DurableLog` (updates instead of events). Its
+pages are shared: the rows are immutable, so subscribers replaying the same stretch at once
+(every dashboard reconnecting after a restart, 200 clients asking for `earliest`) cost one
+request per page, not one each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections import OrderedDict
+from datetime import datetime
 
 from fieldsync import AsyncSubscription, Event, build_filter
 
-from sidecar.events import update_from_event
-from sidecar.hub import Update, UpdateDraft
+from sidecar.events import hub_updates, update_from_event
+from sidecar.hub import Page, Update, UpdateDraft
 from sidecar.session import SuperuserSession
 
 
@@ -24,9 +29,12 @@ class OutboxLog:
 
     def __init__(self, session: SuperuserSession) -> None:
         self._session = session
+        self.reads = 0
+        """Pages of events read so far (for /metrics)."""
 
     async def read_after(self, seq: int, limit: int) -> list[Event]:
         """Up to `limit` events with a greater seq, in order."""
+        self.reads += 1
         page = await self._session.call(
             lambda client: client.events.list(
                 per_page=limit, filter=f"seq > {int(seq)}", sort="seq", skip_total=True
@@ -64,6 +72,18 @@ class OutboxLog:
         """PocketBase realtime on `events`: new rows as they commit (not always in order)."""
         return self._session.client.realtime.subscribe("events", model=Event)
 
+    async def trim(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` events committed before `before` (never the newest, never one
+        a consumer has not handled); how many went."""
+        answer = await self._session.call(
+            lambda client: client.send(
+                "POST",
+                "/api/fieldsync/outbox/trim",
+                json={"before": before.isoformat(), "limit": limit},
+            )
+        )
+        return int(answer["deleted"])
+
     async def append(self, draft: UpdateDraft) -> Event:
         """Store an update published through the hub; the outbox consumer delivers it."""
         return await self._session.call(
@@ -81,19 +101,45 @@ class OutboxLog:
 
 
 class OutboxHistory:
-    """The outbox as the hub's `DurableLog` and its publish `append`."""
+    """The outbox as the hub's `DurableLog` and its publish `append`, with shared pages."""
 
-    def __init__(self, log: OutboxLog) -> None:
+    def __init__(
+        self, log: OutboxLog, *, cached_pages: int = 16, concurrent_reads: int = 4
+    ) -> None:
         self._log = log
+        self._cached_pages = cached_pages
+        self._pages: OrderedDict[tuple[int, int], Page] = OrderedDict()
+        """Recent full pages (a partial page may still grow)."""
+        self._reading: dict[tuple[int, int], asyncio.Task[Page]] = {}
+        self._slots = asyncio.Semaphore(concurrent_reads)
 
-    async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
-        return [update_from_event(event) for event in await self._log.read_after(seq, limit)]
+    async def read_after(self, seq: int, limit: int) -> Page:
+        key = (seq, limit)
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+            return page
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = self._reading[key] = asyncio.create_task(self._read(key))
+        # Shielded: one reader leaving (its subscriber went away) must not cancel the others'.
+        return await asyncio.shield(reading)
+
+    async def _read(self, key: tuple[int, int]) -> Page:
+        try:
+            async with self._slots:
+                events = await self._log.read_after(*key)
+        finally:
+            del self._reading[key]
+        page = Page(hub_updates(events), events[-1].seq if events else key[0])
+        if len(events) == key[1]:
+            self._pages[key] = page
+            if len(self._pages) > self._cached_pages:
+                self._pages.popitem(last=False)
+        return page
 
     async def resolve(self, event_id: str) -> int | None:
-        """An id we gave (a sequence number, even one trimmed since) or a publisher's id."""
-        if event_id.isascii() and event_id.isdigit():
-            seq = int(event_id)
-            return seq if seq <= await self._log.newest() else None
+        """The seq of the update a publisher gave the id `event_id`."""
         return await self._log.seq_of_uid(event_id)
 
     async def bounds(self) -> tuple[int, int]:

@@ -13,11 +13,10 @@ import httpx
 import jwt
 import pytest
 
-from tests.sidecar.conftest import SidecarFactory
 from tests.support.images import jpeg, photo
 from tests.support.photos import new_job, upload
 from tests.support.pocketbase import PocketBaseProcess
-from tests.support.sidecar import PUBLISHER_KEY, SidecarProcess
+from tests.support.sidecar import PUBLISHER_KEY, SidecarFactory, SidecarProcess
 from tests.support.sse import HUB, exchange_token, subscribe
 from tests.support.teams import SeededTeam
 
@@ -60,10 +59,13 @@ async def test_upload_reaches_the_team_and_only_the_team(
         teams_seen_by_b = []
         while True:
             body = await b.next_data()
+            if body.get("type") == "Subscription":  # presence: who of the team is connected
+                teams_seen_by_b.append(body["payload"]["team"])
+                continue
             teams_seen_by_b.append(body["team"])
             if body["record"]["id"] == job_b["id"]:
                 break
-        assert set(teams_seen_by_b) == {team_b.id}, "B never receives an update of A"
+        assert set(teams_seen_by_b) == {team_b.id}, "B never hears of A, updates or presence"
 
 
 async def test_replay_after_sidecar_restart_comes_from_the_outbox(

@@ -4,13 +4,12 @@ of it), so fakes carry exactly what production sends."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fieldsync import Event
 
 from sidecar.events import record_event, update_from_event
-from sidecar.hub import Hub, Update, UpdateDraft
+from sidecar.hub import Hub, Page, Update, UpdateDraft
 
 
 class MemoryOutbox:
@@ -25,8 +24,9 @@ class MemoryOutbox:
         self.hub: Hub | None = None
         self._seq = 0
 
-    async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
-        return [u for u in self.updates if u.seq > seq][:limit]
+    async def read_after(self, seq: int, limit: int) -> Page:
+        updates = [u for u in self.updates if u.seq > seq][:limit]
+        return Page(updates, updates[-1].seq if updates else seq)
 
     async def resolve(self, event_id: str) -> int | None:
         seq = next((u.seq for u in self.updates if u.id == event_id), None)

@@ -58,10 +58,11 @@ class HubServer:
 
 
 def token(key: str = SUBSCRIBER_KEY, algorithm: str = "HS256", **mercure: Any) -> str:
-    """A JWT with the given `mercure` claim; `exp` (unix seconds) pops out of it if given."""
+    """A JWT with the given `mercure` claim; `exp`, `iat` and `sub` pop out of it if given."""
     claims: dict[str, Any] = {"mercure": mercure}
-    if "exp" in mercure:
-        claims["exp"] = mercure.pop("exp")
+    for name in ("exp", "iat", "sub"):
+        if name in mercure:
+            claims[name] = mercure.pop(name)
     return jwt.encode(claims, key, algorithm=algorithm)
 
 
@@ -85,6 +86,8 @@ def make_config(**overrides: Any) -> HubConfig:
         "heartbeat_s": 30.0,
         "history_size": 5000,
         "max_queue": 1000,
+        "max_connections_per_subscriber": 16,
+        "max_connections_per_ip": 10_000,
         "scope_claim": SCOPE_CLAIM,
     }
     values.update(overrides)

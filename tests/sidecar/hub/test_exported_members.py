@@ -9,6 +9,7 @@ def test_exported_members() -> None:
         "HubConfig",
         "HubStats",
         "LocalBus",
+        "Page",
         "Update",
         "UpdateDraft",
     ]

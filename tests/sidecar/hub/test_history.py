@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 
-from sidecar.hub import Update, UpdateDraft
+from sidecar.hub import Page, Update, UpdateDraft
 from tests.sidecar.hub.conftest import (
     DEADLINE_S,
     TEAM_A,
@@ -114,9 +113,9 @@ def _draft(event_id: str) -> UpdateDraft:
 class SlowLog(MemoryOutbox):
     """Reads take a loop turn per update, so live updates pile up during a replay."""
 
-    async def read_after(self, seq: int, limit: int) -> Sequence[Update]:
+    async def read_after(self, seq: int, limit: int) -> Page:
         page = await super().read_after(seq, limit)
-        for _ in page:
+        for _ in page.updates:
             await asyncio.sleep(0)
         return page
 
@@ -142,3 +141,18 @@ async def test_no_gap_and_no_duplicate_at_the_seam_while_updates_flow() -> None:
         await asyncio.wait_for(publisher, DEADLINE_S)
     expected = [str(seq) for seq in range(first.seq + 1, first.seq + 1 + total)]
     assert [e.id for e in received] == expected
+
+
+async def test_the_answer_to_a_sequence_id_does_not_tell_the_head(hub_server: HubServer) -> None:
+    """Whether seq N was handed out yet is other teams' activity: a number below the newest and
+    one beyond it get the same kind of answer (the id echoed, nothing else replayed)."""
+    await hub_server.emit(TEAM_B)
+    head = (await hub_server.emit(TEAM_B)).seq
+    for asked in (head - 1, head + 5):
+        async with subscribe(
+            hub_server, token_value=team_token(TEAM_A), headers={"Last-Event-ID": str(asked)}
+        ) as (response, events):
+            assert response.headers["last-event-id"] == str(asked)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await anext(events)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import secrets
 import time
 
 import httpx
@@ -13,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from sidecar.hub import Update
+from sidecar.hub.templates import compile_template
 from tests.sidecar.hub.conftest import (
     DEADLINE_S,
     PUBLISHER_KEY,
@@ -232,7 +235,12 @@ async def test_exact_topic_outside_the_selectors_is_forbidden(hub_server: HubSer
 
 @pytest.mark.parametrize(
     ("topics", "status"),
-    [([], 400), (["/a/{b}-{c}-{d}"], 400), (["/" + "x" * 2000], 400)],
+    [
+        ([], 400),
+        ([f"/teams/{TEAM_A}/{{b}}-{{c}}-{{d}}"], 400),
+        (["/a/{b}-{c}-{d}"], 403),
+        (["/" + "x" * 2000], 400),
+    ],
 )
 async def test_bad_topics(hub_server: HubServer, topics: list[str], status: int) -> None:
     assert (await _refusal(hub_server, topics, bearer(team_token(TEAM_A))))[0] == status
@@ -259,3 +267,57 @@ async def test_token_in_query_parameter_and_cookie(hub_server: HubServer) -> Non
     ):
         second = await hub_server.emit(TEAM_A)
         assert (await take(by_cookie, 1))[0].id == second.id
+
+
+@pytest.mark.parametrize(
+    ("topics", "cap"),
+    [
+        pytest.param([f"/teams/{TEAM_A}/t{n}" for n in range(51)], "more than 50", id="topics"),
+        pytest.param([f"/teams/{TEAM_A}/" + "x" * 250 + "{a}"], "longer than 256", id="length"),
+        pytest.param([f"/teams/{TEAM_A}" + "/{a}" * 9], "more than 8 expressions", id="exprs"),
+    ],
+)
+async def test_costly_subscriptions_are_refused_naming_the_cap(
+    hub_server: HubServer, topics: list[str], cap: str
+) -> None:
+    status, body, _ = await _refusal(hub_server, topics, bearer(team_token(TEAM_A)))
+    assert status == 400 and cap in str(body["message"])
+
+
+async def test_a_template_outside_the_selectors_is_refused_before_compiling(
+    hub_server: HubServer,
+) -> None:
+    hostile = "/x{a}/{a}/{a}/" + secrets.token_hex(8)
+    before = compile_template.cache_info()
+    status, body, _ = await _refusal(hub_server, [hostile], bearer(team_token(TEAM_A)))
+    assert status == 403 and hostile in str(body["message"])
+    assert compile_template.cache_info().misses == before.misses, "nothing was compiled"
+
+
+async def test_connections_per_subscriber_and_per_address_are_capped() -> None:
+    config = make_config(max_connections_per_subscriber=2, max_connections_per_ip=3)
+    first = token(subscribe=["*"], payload={"team": TEAM_A}, sub="user1")
+    other = token(subscribe=["*"], payload={"team": TEAM_A}, sub="user2")
+    async with serve_hub(config) as server, contextlib.AsyncExitStack() as stack:
+        for _ in range(2):
+            await stack.enter_async_context(subscribe(server, token_value=first))
+        status, body, headers = await _refusal(server, ["*"], bearer(first))
+        assert status == 429 and "2 open streams for this subscriber" in str(body["message"])
+        assert int(headers["retry-after"]) > 0
+        await stack.enter_async_context(subscribe(server, token_value=other))
+        status, body, _ = await _refusal(server, ["*"], bearer(other))
+        assert status == 429 and "3 open streams from this address" in str(body["message"])
+    async with serve_hub(config) as server, subscribe(server, token_value=first):
+        pass  # the counts went with the streams
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "x" * 1025, "a\x01b"])
+async def test_bad_last_event_ids_are_a_400(hub_server: HubServer, value: str) -> None:
+    async with hub_server.client() as client:
+        response = await client.get(
+            "/.well-known/mercure",
+            params={"topic": "*", "lastEventID": value},
+            headers=bearer(team_token(TEAM_A)),
+        )
+    assert response.status_code == 400
+    assert "Last-Event-ID" in response.json()["message"]

@@ -87,3 +87,13 @@ async def test_last_event_id_follows_dispatch(hub_server: HubServer) -> None:
     update = await hub_server.emit(TEAM_A)
     listing = (await _get(hub_server, PATH, office_a)).json()
     assert listing["lastEventID"] == update.id
+
+
+async def test_last_event_id_is_the_callers_team_only(hub_server: HubServer) -> None:
+    """Another team's writes must not show through `lastEventID`."""
+    mine = await hub_server.emit(TEAM_A)
+    await hub_server.emit(TEAM_B)
+    listing = (await _get(hub_server, PATH, _office_token(TEAM_A))).json()
+    assert listing["lastEventID"] == mine.id
+    other = (await _get(hub_server, PATH, _office_token(TEAM_B))).json()
+    assert other["lastEventID"] != mine.id
