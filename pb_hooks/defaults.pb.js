@@ -16,6 +16,22 @@ onRecordCreateRequest((e) => {
   e.next();
 }, "photos");
 
+// Who makes a change, for its outbox event's `actor` (lib/outbox.js).
+onRecordCreateRequest((e) => {
+  require(`${__hooks}/lib/outbox.js`).noteActor(e);
+  e.next();
+}, "jobs", "photos");
+
+onRecordUpdateRequest((e) => {
+  require(`${__hooks}/lib/outbox.js`).noteActor(e);
+  e.next();
+}, "jobs", "photos");
+
+onRecordDeleteRequest((e) => {
+  require(`${__hooks}/lib/outbox.js`).noteActor(e);
+  e.next();
+}, "jobs", "photos");
+
 onRecordCreate((e) => {
   if (!e.record.getString("status")) {
     e.record.set("status", "new");

@@ -14,6 +14,15 @@ onRecordDelete((e) => {
   require(`${__hooks}/lib/outbox.js`).recordChange(e, "deleted");
 }, "jobs", "photos");
 
+// A user's role or team changing, or the user deleted, is an event too (the hub acts on it).
+onRecordUpdate((e) => {
+  require(`${__hooks}/lib/outbox.js`).recordUserChange(e, "updated");
+}, "users");
+
+onRecordDelete((e) => {
+  require(`${__hooks}/lib/outbox.js`).recordUserChange(e, "deleted");
+}, "users");
+
 onRecordCreate((e) => {
   require(`${__hooks}/lib/outbox.js`).assignSeq(e);
 }, "events");

@@ -6,6 +6,8 @@
 
 const TRACKED = { jobs: "job", photos: "photo" };
 const PHOTO_OUTCOMES = ["ready", "failed"];
+/** Who makes a change, kept on the record in memory by a request hook (never saved or exported). */
+const ACTOR_KEY = "@pbInternalFieldsyncActor";
 
 /** The next outbox sequence number, read inside the writer's transaction. */
 function nextSeq(txApp) {
@@ -26,6 +28,31 @@ function eventType(record, action) {
   return `${name}.${action}`;
 }
 
+/** Notes the requesting user as the change's actor; superusers (the sidecar, scripts) stay empty. */
+function noteActor(e) {
+  if (e.auth && !e.hasSuperuserAuth()) {
+    e.record.set(ACTOR_KEY, e.auth.id);
+  }
+}
+
+/** For an update, the previous values of the fields that changed; null otherwise. */
+function previousValues(record, action) {
+  if (action !== "updated") {
+    return null;
+  }
+  const original = record.original();
+  const before = original.publicExport();
+  const previous = {};
+  const fields = record.collection().fields;
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i].getName();
+    if (name !== "updated" && record.getString(name) !== original.getString(name)) {
+      previous[name] = before[name];
+    }
+  }
+  return previous;
+}
+
 function append(txApp, record, action) {
   const event = new Record(txApp.findCachedCollectionByNameOrId("events"));
   event.set("type", eventType(record, action));
@@ -34,6 +61,8 @@ function append(txApp, record, action) {
   event.set("team", record.getString("team"));
   event.set("private", true);
   event.set("data", record.publicExport());
+  event.set("actor", record.getString(ACTOR_KEY));
+  event.set("previous", previousValues(record, action));
   txApp.save(event);
 }
 
@@ -45,6 +74,40 @@ function recordChange(e, action) {
     try {
       e.next();
       append(txApp, e.record, action);
+    } finally {
+      e.app = rootApp;
+    }
+  });
+}
+
+/**
+ * A user's rights changed (role or team) or the user is gone: one `user.updated` or
+ * `user.deleted` event in the same transaction, so the hub can close the user's streams and
+ * refuse their hub tokens at once. Only the id, team and role go in (never the email).
+ */
+function recordUserChange(e, action) {
+  const rootApp = e.app;
+  rootApp.runInTransaction((txApp) => {
+    e.app = txApp;
+    try {
+      const before = action === "updated" ? e.record.original() : e.record;
+      const rightsChanged = action === "deleted"
+        || before.getString("role") !== e.record.getString("role")
+        || before.getString("team") !== e.record.getString("team");
+      e.next();
+      if (!rightsChanged) {
+        return;
+      }
+      const event = new Record(txApp.findCachedCollectionByNameOrId("events"));
+      event.set("type", `user.${action}`);
+      event.set("collection", "users");
+      event.set("record", e.record.id);
+      event.set("team", before.getString("team"));
+      event.set("private", true);
+      event.set("data", { id: e.record.id, team: e.record.getString("team"), role: e.record.getString("role") });
+      event.set("previous", { team: before.getString("team"), role: before.getString("role") });
+      event.set("actor", e.record.getString(ACTOR_KEY));
+      txApp.save(event);
     } finally {
       e.app = rootApp;
     }
@@ -74,4 +137,4 @@ function guardTrim(e) {
   e.next();
 }
 
-module.exports = { recordChange, assignSeq, guardTrim };
+module.exports = { recordChange, recordUserChange, assignSeq, guardTrim, noteActor };

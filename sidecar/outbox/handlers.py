@@ -3,11 +3,13 @@ for an event already handled changes nothing (the consumer may replay after a cr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fieldsync import AsyncClient, Event, NotFound, Photo, PhotoStatus
 
 from sidecar.metrics import Metrics
+from sidecar.push import PushNotifier
 from sidecar.session import SuperuserSession
 from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
 
@@ -19,18 +21,30 @@ the photo that kills it every time ends up failed."""
 
 
 class EventHandlers:
-    """Routes an event by type; types without work (job.*, photo.ready...) are no-ops here."""
+    """What each event brings about: push notifications (decided and queued for every event,
+    sent in the background by `PushNotifier`), and the thumbnail of a new photo."""
 
     def __init__(
-        self, session: SuperuserSession, thumbs: ThumbnailWorker, metrics: Metrics
+        self,
+        session: SuperuserSession,
+        thumbs: ThumbnailWorker,
+        push: PushNotifier,
+        metrics: Metrics,
     ) -> None:
         self._session = session
         self._thumbs = thumbs
+        self._push = push
         self._metrics = metrics
 
     async def __call__(self, event: Event) -> None:
+        """Both, independently: one failing (to be retried) does not hold the other back;
+        both are idempotent, so a retry redoes only what is missing."""
+        work = [self._push.handle(event)]
         if event.type == "photo.created":
-            await self.make_thumbnail(event.record)
+            work.append(self.make_thumbnail(event.record))
+        for outcome in await asyncio.gather(*work, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def make_thumbnail(self, photo_id: str) -> None:
         """Render the photo's thumbnail, read its size and capture time, mark it ready (or failed

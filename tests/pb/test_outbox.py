@@ -141,14 +141,41 @@ def test_deleting_a_user_clears_assignee_with_an_event(
     outbox: Outbox,
     records: Records,
 ) -> None:
-    """PocketBase clears a non-required relation to a deleted record: that is a job change too."""
+    """PocketBase clears a non-required relation to a deleted record: that is a job change too,
+    and the deletion itself is a `user.deleted` event (the hub voids the user's tokens)."""
     worker = make_user(superuser, team_a.id, "field", unique("leaver"))
     job = make_job(team_a.id, assignee=worker.id)
     seq = outbox.last_seq()
     assert admin_a.delete(f"/api/collections/users/records/{worker.id}").status_code == 204
     stored = records.get("jobs", job["id"])
     assert stored is not None and stored["assignee"] == ""
-    assert_event(only_event(outbox, seq), "job.updated", stored, seq + 1)
+    job_event, user_event = outbox.since(seq)
+    assert_event(job_event, "job.updated", stored, seq + 1)
+    assert (user_event["type"], user_event["record"], user_event["team"]) == (
+        "user.deleted",
+        worker.id,
+        team_a.id,
+    )
+    assert user_event["data"] == {"id": worker.id, "team": team_a.id, "role": "field"}
+
+
+def test_a_change_of_role_or_team_is_an_event_and_nothing_else_about_users_is(
+    team_a: SeededTeam, superuser: httpx.Client, outbox: Outbox
+) -> None:
+    user = make_user(superuser, team_a.id, "field", unique("promoted"))
+    seq = outbox.last_seq()
+    path = f"/api/collections/users/records/{user.id}"
+    superuser.patch(path, json={"name": "Another name"}).raise_for_status()
+    assert outbox.since(seq) == [], "a rename changes no rights"
+    superuser.patch(path, json={"role": "office"}).raise_for_status()
+    event = only_event(outbox, seq)
+    assert (event["type"], event["record"], event["data"]["role"]) == (
+        "user.updated",
+        user.id,
+        "office",
+    )
+    assert event["previous"] == {"team": team_a.id, "role": "field"}
+    assert "email" not in event["data"]
 
 
 # --- rejected writes leave no event --------------------------------------------------------

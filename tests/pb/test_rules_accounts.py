@@ -55,6 +55,17 @@ def test_users_of_other_teams_are_invisible(
     assert field_a.get(f"{USERS}/{team_a.office.id}").status_code == 200
 
 
+def test_only_office_and_admin_see_their_teammates_emails(
+    team_a: SeededTeam, field_a: httpx.Client, office_a: httpx.Client, office_b: httpx.Client
+) -> None:
+    by_office = office_a.get(f"{USERS}/{team_a.field.id}").json()
+    assert by_office["email"] == team_a.field.email, "office assigns jobs by email"
+    by_field = field_a.get(f"{USERS}/{team_a.office.id}").json()
+    assert "email" not in by_field or by_field["email"] == ""
+    listed = office_b.get(USERS, params={"perPage": 500}).json()["items"]
+    assert team_a.field.email not in {user.get("email") for user in listed}
+
+
 def _new_user(team: str, role: str = "field") -> dict[str, str]:
     email = f"{unique('new')}@fieldsync.test"
     return {
@@ -115,9 +126,11 @@ def test_team_admin_manages_only_own_team_and_keeps_users_in_it(
 def _subscription(user: str) -> dict[str, str]:
     return {
         "user": user,
-        "endpoint": f"https://push.example.test/{unique('ep')}",
-        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1",
-        "auth": "tBHItJI5svbpez7KI4CCXg",
+        "endpoint": f"https://fcm.googleapis.com/fcm/send/{unique('ep')}",
+        "p256dh": (
+            "BGNuwoPTo2IQDH3EdJ3UfSieRHpHEmHtko71fTSDsAGjYQoVebkjQsfmnNN8EaljoLEa4bZlYTQepX2eY2-w6cQ"
+        ),
+        "auth": "ot5ynwtHMjWYhBFegDH7pg",
     }
 
 
