@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ RULES: list[tuple[str, str]] = [
     ("AsyncClient", "Client"),
     ("AsyncTransport", "Transport"),
     ("AsyncAuthService", "AuthService"),
+    ("AsyncBackupService", "BackupService"),
     ("AsyncRecordService", "RecordService"),
     ("AsyncPhotoService", "PhotoService"),
     ("AsyncFileService", "FileService"),
@@ -117,9 +119,24 @@ def generate(
                         f"{line.strip()!r}"
                     )
             header = HEADER.format(source=source.relative_to(root).as_posix())
-            outputs[root / target_dir / relative] = header + text
+            outputs[root / target_dir / relative] = tidy(header + text)
     unused = [rule for index, rule in enumerate(rules) if index not in used]
     return Result(outputs, unused)
+
+
+def tidy(code: str) -> str:
+    """Sort and deduplicate the imports and format, as ruff does for the hand-written code:
+    two async names can turn into one sync name (`AsyncIterator`, `Iterator`)."""
+    ruff = [sys.executable, "-m", "ruff"]
+    options = ["--isolated", "--line-length", "100", "--target-version", "py311", "-"]
+    for command in (["check", "--select", "I,F401", "--fix", "--quiet"], ["format", "--quiet"]):
+        done = subprocess.run(
+            [*ruff, *command, *options], input=code, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise UnasyncError(f"ruff {command[0]} failed: {done.stderr.strip()}")
+        code = done.stdout
+    return code
 
 
 def stale_files(

@@ -9,12 +9,14 @@
 """
 
 from ._async.auth import AsyncAuthService
+from ._async.backups import AsyncBackupService
 from ._async.client import AsyncClient
 from ._async.files import AsyncFileService
 from ._async.photos import AsyncPhotoService
 from ._async.realtime import AsyncRealtimeService, AsyncSubscription
 from ._async.records import AsyncRecordService
 from ._sync.auth import AuthService
+from ._sync.backups import BackupService
 from ._sync.client import Client
 from ._sync.files import FileService
 from ._sync.photos import PhotoService
@@ -35,6 +37,7 @@ from .errors import (
 )
 from .filters import build_filter
 from .models import (
+    Backup,
     Consumer,
     Event,
     Job,
@@ -58,6 +61,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiError",
     "AsyncAuthService",
+    "AsyncBackupService",
     "AsyncClient",
     "AsyncFileService",
     "AsyncPhotoService",
@@ -67,6 +71,8 @@ __all__ = [
     "AuthService",
     "AuthStore",
     "Backoff",
+    "Backup",
+    "BackupService",
     "BadRequest",
     "Client",
     "Consumer",

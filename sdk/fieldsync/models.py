@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 __all__ = [
     "AUTH_MODELS",
     "COLLECTION_MODELS",
+    "Backup",
     "Consumer",
     "Event",
     "Job",
@@ -243,6 +244,14 @@ class Event(Record):
     private: bool = False
     uid: str = ""
     retry: int | None = None
+
+
+class Backup(BaseModel):
+    """One backup archive in PocketBase's ``pb_data/backups``."""
+
+    key: str
+    size: int = 0
+    modified: PbDatetime = None
 
 
 class Consumer(Record):

@@ -20,6 +20,8 @@ EXPECTED = {
     "RealtimeService",
     "AsyncSubscription",
     "Subscription",
+    "AsyncBackupService",
+    "BackupService",
     # shared pieces
     "AuthStore",
     "Backoff",
@@ -35,6 +37,7 @@ EXPECTED = {
     "PushSubscription",
     "Event",
     "Consumer",
+    "Backup",
     "ListResult",
     "RealtimeEvent",
     "JobStatus",

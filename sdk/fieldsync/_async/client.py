@@ -19,6 +19,7 @@ from ..models import (
     User,
 )
 from .auth import AsyncAuthService
+from .backups import AsyncBackupService
 from .files import AsyncFileService
 from .photos import AsyncPhotoService
 from .realtime import AsyncRealtimeService
@@ -83,6 +84,8 @@ class AsyncClient:
         """The outbox (superusers only)."""
         self.consumers = self.records("consumers", Consumer)
         """Outbox consumers' cursors and leases (superusers only)."""
+        self.backups = AsyncBackupService(self._transport, self.files)
+        """Server backups: list, create, download, restore (superusers only)."""
 
     @property
     def base_url(self) -> str:

@@ -20,11 +20,12 @@ from ..models import (
     User,
 )
 from .auth import AuthService
+from .backups import BackupService
 from .files import FileService
 from .photos import PhotoService
 from .realtime import RealtimeService
 from .records import RecordService
-from .transport import DEFAULT_TIMEOUT, Transport, TimeoutTypes
+from .transport import DEFAULT_TIMEOUT, TimeoutTypes, Transport
 
 __all__ = ["Client"]
 
@@ -84,6 +85,8 @@ class Client:
         """The outbox (superusers only)."""
         self.consumers = self.records("consumers", Consumer)
         """Outbox consumers' cursors and leases (superusers only)."""
+        self.backups = BackupService(self._transport, self.files)
+        """Server backups: list, create, download, restore (superusers only)."""
 
     @property
     def base_url(self) -> str:

@@ -58,11 +58,7 @@ class PhotoService(RecordService[Photo]):
         """
         job_id = job if isinstance(job, str) else job.id
         if team is None:
-            team = (
-                job.team
-                if isinstance(job, Job) and job.team
-                else (self._jobs.get(job_id)).team
-            )
+            team = job.team if isinstance(job, Job) and job.team else (self._jobs.get(job_id)).team
         fields: dict[str, str] = {"team": team, "job": job_id}
         if caption is not None:
             fields["caption"] = caption
@@ -116,9 +112,7 @@ class PhotoService(RecordService[Photo]):
         finally:
             source.close()
 
-    def _existing(
-        self, error: BadRequest, team: str, sha256: str, record_id: str
-    ) -> Photo | None:
+    def _existing(self, error: BadRequest, team: str, sha256: str, record_id: str) -> Photo | None:
         """The photo that made `error` a duplicate, if it holds the same bytes."""
         duplicates = duplicate_fields(error)
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Generator, Callable
+from collections.abc import Callable, Generator
 from contextlib import ExitStack, suppress
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload

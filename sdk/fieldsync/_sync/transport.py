@@ -9,8 +9,8 @@ become `ApiError` subclasses, and a token about to expire is refreshed before a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterable, Iterator, Iterator, Mapping
-from contextlib import contextmanager, contextmanager
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -181,9 +181,7 @@ class Transport:
         """Open a server-sent-events stream (GET) and yield its `EventSource`."""
         url = self.url(path)
         with map_httpx_errors(url):
-            with connect_sse(
-                self._http, "GET", path, headers={}, **_timeout(timeouts)
-            ) as source:
+            with connect_sse(self._http, "GET", path, headers={}, **_timeout(timeouts)) as source:
                 if source.response.is_error:
                     source.response.read()
                     _raise_for_status(source.response)

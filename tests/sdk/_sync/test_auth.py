@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from fieldsync import (
-    Client,
     AuthStore,
+    Client,
     Forbidden,
     Role,
     Superuser,
@@ -56,9 +56,7 @@ def test_superuser_login_reads_superuser_only_collections(
     assert page.page == 1
 
 
-def test_wrong_superuser_password_is_unauthorized(
-    anonymous: Client, pocketbase: Any
-) -> None:
+def test_wrong_superuser_password_is_unauthorized(anonymous: Client, pocketbase: Any) -> None:
     with pytest.raises(Unauthorized):
         anonymous.auth.superuser(pocketbase.superuser_email, "wrong")
 
@@ -84,9 +82,7 @@ def test_token_close_to_expiry_is_refreshed_before_the_next_request(
 ) -> None:
     transport = RecordingTransport()
     # A margin longer than any token's life: every request finds the token "about to expire".
-    with Client(
-        pocketbase.url, transport=transport, refresh_margin=10 * 365 * 86400
-    ) as client:
+    with Client(pocketbase.url, transport=transport, refresh_margin=10 * 365 * 86400) as client:
         if who == "user":
             client.auth.with_password(team_a.office.email, team_a.office.password)
             collection = "users"

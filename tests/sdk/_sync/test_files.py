@@ -29,9 +29,7 @@ def test_url_points_at_the_file(office_a: Client, photo: tuple[Photo, bytes]) ->
     assert "token=abc" in url and "thumb=100x100" in url
 
 
-def test_protected_file_needs_a_token(
-    office_a: Client, photo: tuple[Photo, bytes]
-) -> None:
+def test_protected_file_needs_a_token(office_a: Client, photo: tuple[Photo, bytes]) -> None:
     record, data = photo
     token = office_a.files.get_token()
 
@@ -44,9 +42,7 @@ def test_protected_file_needs_a_token(
     assert tokened.content == data
 
 
-def test_stream_download_is_byte_identical(
-    office_a: Client, photo: tuple[Photo, bytes]
-) -> None:
+def test_stream_download_is_byte_identical(office_a: Client, photo: tuple[Photo, bytes]) -> None:
     record, data = photo
     digest = hashlib.sha256()
 
@@ -60,9 +56,7 @@ def test_stream_download_is_byte_identical(
     assert b"".join(chunks) == data
 
 
-def test_download_to_a_path(
-    office_a: Client, photo: tuple[Photo, bytes], tmp_path: Path
-) -> None:
+def test_download_to_a_path(office_a: Client, photo: tuple[Photo, bytes], tmp_path: Path) -> None:
     record, data = photo
 
     saved = office_a.files.download(record, "file", tmp_path / "copy.jpg")

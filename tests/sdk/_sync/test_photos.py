@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fieldsync import Client, BadRequest, Job, Photo, PhotoStatus, build_filter, photo_id
+from fieldsync import BadRequest, Client, Job, Photo, PhotoStatus, build_filter, photo_id
 
 from ..samples import Unseekable, jpeg
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from fieldsync import (
-    Client,
     Backoff,
+    Client,
     Job,
     RealtimeAction,
     SubscriptionTimeout,
@@ -27,9 +27,7 @@ DEADLINE = 10.0
 FAST = Backoff(initial=0.01, maximum=0.05)
 
 
-def test_subscriber_receives_typed_create_update_delete(
-    office_a: Client, team_a: Any
-) -> None:
+def test_subscriber_receives_typed_create_update_delete(office_a: Client, team_a: Any) -> None:
     with office_a.jobs.subscribe(max_idle=DEADLINE) as events:
         job = office_a.jobs.create(Job(team=team_a.id, title="Fresh job"))
         created = events.next()
@@ -77,9 +75,7 @@ def test_filter_and_record_topics(office_a: Client, team_a: Any, job_a: Job) -> 
     )
 
 
-def test_several_subscriptions_on_one_client(
-    office_a: Client, team_a: Any, job_a: Job
-) -> None:
+def test_several_subscriptions_on_one_client(office_a: Client, team_a: Any, job_a: Job) -> None:
     jobs = office_a.jobs.subscribe(max_idle=DEADLINE)
     photos = office_a.realtime.subscribe("photos", max_idle=DEADLINE)
     with jobs, photos:

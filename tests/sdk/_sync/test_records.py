@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from fieldsync import (
-    Client,
     BadRequest,
+    Client,
     Consumer,
     Event,
     Forbidden,
@@ -74,13 +74,9 @@ def test_list_filter_sort_and_pages(office_a: Client, team_a: Any) -> None:
     assert newest.total_items == -1
     assert [job.title for job in newest.items] == sorted(titles, reverse=True)
 
-    iterated = [
-        job.title for job in office_a.jobs.iterate(filter=only_tag, sort="title", batch=2)
-    ]
+    iterated = [job.title for job in office_a.jobs.iterate(filter=only_tag, sort="title", batch=2)]
     assert iterated == sorted(titles)
-    assert [job.title for job in office_a.jobs.all(filter=only_tag, sort="title")] == sorted(
-        titles
-    )
+    assert [job.title for job in office_a.jobs.all(filter=only_tag, sort="title")] == sorted(titles)
 
     first_match = office_a.jobs.first(only_tag, sort="-title")
     assert first_match.title == "job 5"
@@ -139,9 +135,7 @@ def test_not_found_carries_status_message_and_url(office_a: Client) -> None:
     assert caught.value.url.endswith("/api/collections/jobs/records/doesnotexist123")
 
 
-def test_invalid_create_is_bad_request_with_field_data(
-    office_a: Client, team_a: Any
-) -> None:
+def test_invalid_create_is_bad_request_with_field_data(office_a: Client, team_a: Any) -> None:
     with pytest.raises(BadRequest) as caught:
         office_a.jobs.create({"team": team_a.id, "title": ""})
 
@@ -167,9 +161,7 @@ def test_field_worker_cannot_create_jobs(field_a: Client, team_a: Any) -> None:
         field_a.jobs.create({"team": team_a.id, "title": "not mine to make"})
 
 
-def test_client_chosen_id_reused_is_bad_request_on_id(
-    office_a: Client, team_a: Any
-) -> None:
+def test_client_chosen_id_reused_is_bad_request_on_id(office_a: Client, team_a: Any) -> None:
     record_id = secrets.token_hex(8)[:15].ljust(15, "0")
     created = office_a.jobs.create({"id": record_id, "team": team_a.id, "title": "first"})
     assert created.id == record_id
@@ -182,9 +174,7 @@ def test_client_chosen_id_reused_is_bad_request_on_id(
 
 
 def test_superuser_reads_the_outbox_typed(superuser_client: Client, job_a: Job) -> None:
-    event = superuser_client.events.first(
-        build_filter("record = {:id}", id=job_a.id), sort="-seq"
-    )
+    event = superuser_client.events.first(build_filter("record = {:id}", id=job_a.id), sort="-seq")
 
     assert isinstance(event, Event)
     assert event.seq > 0

@@ -7,7 +7,7 @@ the client is reading, the one failure a real server cannot easily be made to gi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 

@@ -1,0 +1,5 @@
+"""`python -m fieldsync.cli`: the same as the `fieldsync` script."""
+
+from .main import app
+
+app()
