@@ -7,28 +7,17 @@ import http.server
 import threading
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.sidecar.conftest import SidecarFactory
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.net import free_port
 from tests.support.photos import new_job
 from tests.support.pocketbase import PocketBaseProcess
-from tests.support.sidecar import SidecarProcess
+from tests.support.sidecar import SidecarFactory, SidecarProcess
 from tests.support.teams import SeededTeam
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PAGE = """<!doctype html><meta charset="utf-8"><title>hub client</title>
 <script>
 window.received = [];
@@ -59,10 +48,8 @@ def page_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: ./run.sh test installs it (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
