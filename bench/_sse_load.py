@@ -1,7 +1,8 @@
 """A cheap SSE load generator: many streams per process on raw uvloop sockets.
 
 It knows an HTTP/1.1 response head and lines, nothing about the server: a `Target` says which
-request opens a stream (`mercure_request` builds the hub's), and every received line is
+request opens a stream (`mercure_request` builds the hub's) and, for HTTPS, which root
+certificate the server's must chain to (verified, as a phone does), and every received line is
 searched for the marker `bench:<index>:<sent time_ns>` that the publisher puts in each
 update's data. Receive times are `time.time_ns()`, comparable across processes on one machine.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import resource
+import ssl
 import time
 from array import array
 from collections.abc import Callable
@@ -24,11 +26,13 @@ _CONNECT_CONCURRENCY = 256
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how to open one stream: the raw request bytes for host:port."""
+    """Where and how to open one stream: the raw request bytes for host:port, over TLS
+    verified against the root certificate at `cafile` (PEM) when one is given."""
 
     host: str
     port: int
     request: bytes
+    cafile: str | None = None
 
 
 def mercure_request(host: str, port: int, token: str, topics: list[str]) -> bytes:
@@ -123,11 +127,12 @@ async def open_streams(target: Target, count: int, recorder: Recorder) -> list[S
             recorder.record(int(match[1]), int(match[2]), now)
 
     gate = asyncio.Semaphore(_CONNECT_CONCURRENCY)
+    tls = ssl.create_default_context(cafile=target.cafile) if target.cafile else None
 
     async def one() -> SSEStream:
         async with gate:
             _, stream = await loop.create_connection(
-                lambda: SSEStream(target.request, on_lines), target.host, target.port
+                lambda: SSEStream(target.request, on_lines), target.host, target.port, ssl=tls
             )
             await stream.opened
             return stream
