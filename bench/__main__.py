@@ -1,6 +1,8 @@
 """`python -m bench` (`./run.sh bench`): every benchmark in order, tables, docs/benchmarks.md.
 
-    python -m bench [--only latency,fanout,thumbs,upload] [--quick]
+    python -m bench [--only NAME,...] [--quick]
+
+NAME: latency, fanout, thumbs, thumb_memory, upload, frontdoor, cli, push, pages.
 
 Prints one table per bench and rewrites docs/benchmarks.md (a --quick smoke run writes
 bench/out/benchmarks-quick.md instead, so it never replaces real figures). Raw figures go
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import latency, realtime_fanout, report
+from bench import cli, frontdoor, latency, pages, push, realtime_fanout, report, thumb_memory
 from bench._machine import describe
 from bench._sse_load import raise_fd_limit
 from bench.report import Section, Table, check, num
@@ -153,7 +155,12 @@ BENCHES: dict[str, Callable[[bool], Section]] = {
     "latency": lambda quick: latency.run(quick),
     "fanout": lambda quick: realtime_fanout.run(quick),
     "thumbs": thumbs,
+    "thumb_memory": lambda quick: thumb_memory.run(quick),
     "upload": upload,
+    "frontdoor": lambda quick: frontdoor.run(quick),
+    "cli": lambda quick: cli.run(quick),
+    "push": lambda quick: push.run(quick),
+    "pages": lambda quick: pages.run(quick),
 }
 
 

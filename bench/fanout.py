@@ -74,6 +74,8 @@ def serve(port: int, heartbeat_s: float) -> None:
         heartbeat_s=heartbeat_s,
         history_size=defaults["hub_history_size"],
         max_queue=defaults["hub_max_queue"],
+        max_connections_per_subscriber=100_000,  # every load stream holds the same token
+        max_connections_per_ip=100_000,  # and comes from 127.0.0.1
         scope_claim=SCOPE_CLAIM,
     )
     hub = outbox.hub = Hub(config, outbox, outbox.append)

@@ -114,7 +114,14 @@ def run_one(
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"fieldsync-fanout-{system}-") as tmp:
         pb = launch(Path(tmp) / "pb_data", exempt_loopback=True)
-        sidecar = SidecarProcess(pb, Path(tmp), FIELDSYNC_THUMB_WORKERS="1")
+        sidecar = SidecarProcess(
+            pb,
+            Path(tmp),
+            FIELDSYNC_THUMB_WORKERS="1",
+            # Every load stream holds the office user's one token and comes from 127.0.0.1.
+            FIELDSYNC_HUB_MAX_CONNECTIONS_PER_SUBSCRIBER="100000",
+            FIELDSYNC_HUB_MAX_CONNECTIONS_PER_IP="100000",
+        )
         groups: list[Loaders] = []
         try:
             with pb.superuser_client() as su:

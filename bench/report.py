@@ -17,7 +17,17 @@ from typing import Any
 from tests.support.stats import percentile
 
 GENERATED = "<!-- Everything below is written by `python -m bench`; edit only above this line. -->"
-ORDER = ("latency", "fanout", "thumbs", "upload")
+ORDER = (
+    "latency",
+    "fanout",
+    "thumbs",
+    "thumb_memory",
+    "upload",
+    "frontdoor",
+    "cli",
+    "push",
+    "pages",
+)
 DEFAULT_INTRO = """# Benchmarks
 
 Measured by `./run.sh bench` (`python -m bench`) on loopback, every figure next to its

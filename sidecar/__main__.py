@@ -32,6 +32,8 @@ def main() -> None:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=10,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         backlog=4096,
     )
     serve(config, on_shutdown=app.state.hub.close)

@@ -1,5 +1,6 @@
 """The sidecar's Starlette app: routes, middleware and a lifespan that starts and stops the
-outbox consumer, the hub and the thumbnail workers. Nothing happens at import.
+outbox consumer, the hub, the thumbnail workers and the push senders. Nothing happens at
+import.
 
 The outbox has one reader, the consumer that holds the lease: it publishes every event to the
 hub's bus and hands it to the handlers. With the in-process `LocalBus`, only the lease holder's
@@ -17,18 +18,22 @@ import signal
 from collections.abc import AsyncIterator, Sequence
 
 from fieldsync import Event
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from sidecar import health
-from sidecar.events import SCOPE_CLAIM, update_from_event
+from sidecar.events import SCOPE_CLAIM, changed_user, hub_updates
 from sidecar.exchange import PrincipalResolver, TokenExchange
 from sidecar.hub import Hub, HubConfig
 from sidecar.metrics import Metrics
 from sidecar.outbox.consumer import OutboxConsumer
 from sidecar.outbox.handlers import EventHandlers
 from sidecar.outbox.log import OutboxHistory, OutboxLog
+from sidecar.outbox.retention import keep_trimming
+from sidecar.push import PushConfig, PushNotifier
+from sidecar.ratelimit import RateLimiter
 from sidecar.session import SuperuserSession
 from sidecar.settings import Settings
 from sidecar.thumbs import ThumbnailWorker
@@ -44,6 +49,8 @@ def hub_config(settings: Settings) -> HubConfig:
         heartbeat_s=settings.hub_heartbeat_s,
         history_size=settings.hub_history_size,
         max_queue=settings.hub_max_queue,
+        max_connections_per_subscriber=settings.hub_max_connections_per_subscriber,
+        max_connections_per_ip=settings.hub_max_connections_per_ip,
         scope_claim=SCOPE_CLAIM,
     )
 
@@ -54,29 +61,32 @@ def create_app(settings: Settings) -> Starlette:
     outbox = OutboxLog(session)
     history = OutboxHistory(outbox)
     hub = Hub(hub_config(settings), history, history.append)
+    users = PrincipalResolver(session)
     exchange = TokenExchange(
         settings.hub_subscriber_key.get_secret_value(),
-        PrincipalResolver(settings.pb_url),
+        users,
+        RateLimiter(settings.hub_token_requests_per_minute, 60.0),
         ttl_s=settings.hub_token_ttl_s,
-        cookie_secure=settings.hub_cookie_secure,
+        public_https=settings.public_url.startswith("https://"),
     )
+    push = PushNotifier(PushConfig.from_settings(settings), session, users)
+    metrics.sections.append(push.metrics.render)
     thumbs = ThumbnailWorker(
         processes=settings.thumb_workers,
         long_edge=settings.thumb_long_edge,
         max_pixels=settings.thumb_max_megapixels * 1_000_000,
+        max_memory_mb=settings.thumb_worker_memory_mb,
     )
 
     async def publish(events: Sequence[Event]) -> None:
+        """Every event to the hub, in order: updates to fan out, user changes to act on."""
         for event in events:
-            try:
-                update = update_from_event(event)
-            except ValueError as exc:
-                log.error(
-                    "outbox event has no valid topics; not published",
-                    extra={"seq": event.seq, "error": str(exc)},
-                )
-                continue
-            await hub.dispatch(update)
+            user = changed_user(event)
+            if user is not None:
+                users.forget(user)
+                await hub.revoke(user)
+            for update in hub_updates([event]):
+                await hub.dispatch(update)
 
     async def on_lease(held: bool) -> None:
         if held and not hub.is_open():
@@ -87,7 +97,7 @@ def create_app(settings: Settings) -> Starlette:
     consumer = OutboxConsumer(
         session,
         outbox,
-        EventHandlers(session, thumbs, metrics),
+        EventHandlers(session, thumbs, push, metrics),
         publish,
         settings,
         metrics,
@@ -95,14 +105,23 @@ def create_app(settings: Settings) -> Starlette:
     )
     metrics.gauges["hub_subscribers"] = lambda: hub.stats().subscribers
     metrics.gauges["hub_dropped_slow_total"] = lambda: hub.stats().dropped_slow
+    metrics.gauges["outbox_reads_total"] = lambda: outbox.reads
 
     async def follow() -> None:
         await session.login()
-        await consumer.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(consumer.run(), name="outbox-consumer")
+            group.create_task(
+                keep_trimming(
+                    outbox, settings.outbox_retention_days, settings.outbox_trim_interval_s
+                ),
+                name="outbox-retention",
+            )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await thumbs.start()
+        await push.start()
         task = asyncio.create_task(follow(), name="sidecar-follow")
         task.add_done_callback(_log_crash)
         log.info(
@@ -116,11 +135,17 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(task, return_exceptions=True)
             await consumer.flush()
             await thumbs.close()
+            await push.close()
             await session.aclose()
             log.info("sidecar stopped")
 
     app = Starlette(
-        routes=[*health.routes(metrics, session.outage, hub), *exchange.routes(), *hub.routes()],
+        routes=[
+            *health.routes(metrics, session.outage, hub, _secret(settings.metrics_token)),
+            *exchange.routes(),
+            *push.routes(),
+            *hub.routes(),
+        ],
         middleware=[
             Middleware(
                 CORSMiddleware,
@@ -135,6 +160,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.hub = hub
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:

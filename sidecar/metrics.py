@@ -25,6 +25,8 @@ class Metrics:
     holds_lease: bool = False
     gauges: dict[str, Callable[[], float]] = field(default_factory=dict)
     """Extra gauges read at scrape time (hub subscribers...)."""
+    sections: list[Callable[[], str]] = field(default_factory=list)
+    """Whole blocks of metrics other parts render themselves (push)."""
 
     @property
     def queue_depth(self) -> int:
@@ -80,4 +82,4 @@ class Metrics:
         )
         for name, read in sorted(self.gauges.items()):
             metric(name, "gauge", name.replace("_", " ").capitalize() + ".", {"": read()})
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + "".join(render() for render in self.sections)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.sidecar import SidecarFactory, SidecarProcess
 from tests.support.teams import SeededTeam, make_team
 
 
@@ -43,3 +44,21 @@ def fresh_pocketbase(tmp_path: Path) -> Iterator[PocketBaseProcess]:
     pb = launch(tmp_path / "pb_data")
     yield pb
     pb.cleanup()
+
+
+@pytest.fixture
+def make_sidecar(tmp_path: Path) -> Iterator[SidecarFactory]:
+    """Build (not start) real sidecar processes. They share the consumer `sidecar` (so history
+    is handled once per server) unless `consumer` is given; stopped sidecars give their lease
+    up, and all are stopped at the end of the test."""
+    made: list[SidecarProcess] = []
+
+    def build(pb: PocketBaseProcess, consumer: str | None = None, **env: str) -> SidecarProcess:
+        defaults = {"FIELDSYNC_CONSUMER_NAME": consumer or "sidecar", "FIELDSYNC_LEASE_TTL_S": "3"}
+        sidecar = SidecarProcess(pb, tmp_path, **{**defaults, **env})
+        made.append(sidecar)
+        return sidecar
+
+    yield build
+    for sidecar in made:
+        sidecar.stop()

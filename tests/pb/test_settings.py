@@ -122,3 +122,9 @@ def test_a_bad_photo_size_limit_stops_the_migration(value: str, tmp_path: Path) 
         pb = launch(tmp_path / "pb_data", env={"FIELDSYNC_MAX_PHOTO_MB": value})
         pb.cleanup()  # pragma: no cover - only reached when the bad value is accepted
     assert b"FIELDSYNC_MAX_PHOTO_MB" in failed.value.stderr
+
+
+def test_backups_are_scheduled_nightly_keeping_seven(superuser: httpx.Client) -> None:
+    backups = superuser.get("/api/settings").json()["backups"]
+    assert backups["cron"] == "0 3 * * *"
+    assert backups["cronMaxKeep"] == 7

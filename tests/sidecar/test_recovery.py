@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sidecar.conftest import SidecarFactory
 from tests.support.images import jpeg, photo
 from tests.support.photos import events_for, new_job, upload
 from tests.support.pocketbase import PocketBaseProcess
+from tests.support.sidecar import SidecarFactory
 from tests.support.teams import SeededTeam, make_team
 from tests.support.waiting import wait_for
 

@@ -11,11 +11,10 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from tests.sidecar.conftest import SidecarFactory
 from tests.support.images import exif, jpeg, photo
 from tests.support.photos import get_photo, new_job, read_file, upload
 from tests.support.pocketbase import PocketBaseProcess
-from tests.support.sidecar import SidecarProcess
+from tests.support.sidecar import SidecarFactory, SidecarProcess
 from tests.support.teams import SeededTeam
 from tests.support.waiting import wait_for
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,13 +16,16 @@ from tests.support.net import free_port
 from tests.support.pocketbase import ROOT, PocketBaseProcess
 from tests.support.processes import descendants
 
+METRICS_TOKEN = "test-metrics-token"
 SUBSCRIBER_KEY = "test-subscriber-key-0123456789abcdef"
 PUBLISHER_KEY = "test-publisher-key-0123456789abcdef"
 
 
 class SidecarProcess:
-    def __init__(self, pb: PocketBaseProcess, log_dir: Path, **env: str) -> None:
-        self.port = free_port()
+    def __init__(
+        self, pb: PocketBaseProcess, log_dir: Path, *, port: int | None = None, **env: str
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"sidecar-{self.port}.log"
         self.env = {
@@ -32,6 +36,7 @@ class SidecarProcess:
             "FIELDSYNC_HTTP_PORT": str(self.port),
             "FIELDSYNC_HUB_SUBSCRIBER_KEY": SUBSCRIBER_KEY,
             "FIELDSYNC_HUB_PUBLISHER_KEY": PUBLISHER_KEY,
+            "FIELDSYNC_METRICS_TOKEN": METRICS_TOKEN,
             "FIELDSYNC_POLL_INTERVAL_S": "5",
             "FIELDSYNC_THUMB_WORKERS": "2",
             **env,
@@ -53,7 +58,7 @@ class SidecarProcess:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"sidecar exited: {self.log_path.read_text()[-3000:]}")
             try:
-                response = httpx.get(f"{self.url}/healthz", timeout=1)
+                response = httpx.get(f"{self.url}/healthz", headers=self._operator, timeout=1)
                 if response.status_code == 200 and (not ready or response.json()["hub"] == "open"):
                     return
             except httpx.TransportError:
@@ -68,12 +73,18 @@ class SidecarProcess:
         return self._proc.pid
 
     def health(self) -> dict[str, object]:
-        response = httpx.get(f"{self.url}/healthz", timeout=5)
+        response = httpx.get(f"{self.url}/healthz", headers=self._operator, timeout=5)
         response.raise_for_status()
         return dict(response.json())
 
     def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics", timeout=5).text
+        response = httpx.get(f"{self.url}/metrics", headers=self._operator, timeout=5)
+        response.raise_for_status()
+        return response.text
+
+    @property
+    def _operator(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.env['FIELDSYNC_METRICS_TOKEN']}"}
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self._proc is None:
@@ -98,3 +109,7 @@ class SidecarProcess:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+SidecarFactory = Callable[..., SidecarProcess]
+"""`make_sidecar(pb, consumer=None, **env)`: the root conftest's fixture."""
