@@ -9,10 +9,16 @@ const CONFIG_KEY = "fieldsync.config";
 const FILE_TOKEN_MS = 90_000; // PocketBase file tokens live about 2-3 minutes
 
 let config = { hubUrl: "" };
+let configLoad = null;
 let fileToken = { value: "", at: 0, pending: null };
 
-/** Read /api/fieldsync/config (remembered for offline starts). */
-export async function loadConfig() {
+/** Read /api/fieldsync/config, once a page (remembered for offline starts). */
+export function loadConfig() {
+  configLoad ??= fetchConfig();
+  return configLoad;
+}
+
+async function fetchConfig() {
   try {
     if (!navigator.onLine) throw new Error("offline");
     const response = await fetch("/api/fieldsync/config", { cache: "no-store" });

@@ -33,6 +33,12 @@ export function replace(parent, ...children) {
   return append(parent, children);
 }
 
+/** A labelled form field: `input` gets `id`, and a label for it. */
+export function field(id, label, input) {
+  input.id = id;
+  return h("div", { class: "field" }, h("label", { for: id, text: label }), input);
+}
+
 let clearing = 0;
 
 /** Show `message` briefly in the page's polite live region (read out by screen readers). */

@@ -22,8 +22,13 @@ function format(name) {
   return formats[name];
 }
 
+/** The language chosen with the switch on this device (saved by `useLanguage`), or null. */
+export function savedLanguage() {
+  return localStorage.getItem(KEY);
+}
+
 /** The language to use: the saved choice, else the first of the browser's we speak, else ko. */
-export function pickLanguage(saved = localStorage.getItem(KEY), preferred = navigator.languages) {
+export function pickLanguage(saved = savedLanguage(), preferred = navigator.languages) {
   if (LANGUAGES.includes(saved)) return saved;
   for (const tag of preferred || []) {
     const base = String(tag).toLowerCase().split("-")[0];

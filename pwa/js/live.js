@@ -8,6 +8,7 @@
 // stream is open: refetch over REST to be sure nothing was missed), "unauthorized".
 
 import { backoffDelay } from "./backoff.js";
+import { decodeBase64url } from "./base64url.js";
 
 export const RECORD_TYPES = [
   "job.created",
@@ -33,8 +34,7 @@ export function renewDelay(expires, now = Date.now()) {
 /** The `mercure.subscribe` selectors of a hub JWT (read only, the hub checks it). */
 function tokenSelectors(token) {
   try {
-    const part = String(token).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
+    const claims = JSON.parse(decodeBase64url(String(token).split(".")[1]));
     return Array.isArray(claims?.mercure?.subscribe) ? claims.mercure.subscribe : [];
   } catch {
     return [];

@@ -3,13 +3,13 @@
 import { isOffice, me, mergeRecord, pb } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
-import { Presence, fetchSubscriptions } from "./presence.js";
 import { pushSupported } from "./push.js";
-import { connectionBadge, connectLive, languageSelect, loginView, logoutButton, registerWorker, start } from "./shell.js";
+import { pushButton } from "./push-button.js";
+import { connectionBadge, languageSelect, loginView, logoutButton, openScreen } from "./shell.js";
+import { teamFeed } from "./team-feed.js";
 import { boardView } from "./office/board.js";
 import { openJobDialog } from "./office/job-dialog.js";
 import { peopleList } from "./office/people.js";
-import { pushButton } from "./push-button.js";
 
 const bar = document.getElementById("bar");
 const main = document.getElementById("main");
@@ -18,13 +18,19 @@ const aside = document.getElementById("people");
 const app = {
   jobs: [],
   users: [],
-  presence: new Presence(),
-  live: null,
-  liveState: { state: "idle", retryAt: 0 },
   gallery: null,
   view: null,
   render: () => render(),
 };
+
+const feed = teamFeed({
+  onState: renderBar,
+  onJob,
+  onPhoto,
+  onSync: () => Promise.all([loadJobs().catch(() => {}), app.gallery?.catchUp()]),
+  onPresence: renderPeople,
+  onUnauthorized: render,
+});
 
 function route() {
   const path = location.hash.replace(/^#/, "") || "/board";
@@ -42,8 +48,8 @@ function renderBar() {
     h("span", { class: "brand", text: "fieldsync" }),
     user && h("nav", { "aria-label": t("office.nav") }, tab("board", "#/board"), tab("gallery", "#/gallery")),
     h("span", { class: "spacer" }),
-    user && connectionBadge(app.liveState.state, app.liveState.retryAt),
-    user && pushSupported() && pushButton(app),
+    user && connectionBadge(feed.state),
+    user && pushSupported() && pushButton(),
     languageSelect(render),
     user && logoutButton(),
   );
@@ -55,7 +61,7 @@ function renderPeople() {
     return;
   }
   aside.hidden = false;
-  replace(aside, peopleList(app.presence.people(), me().id));
+  replace(aside, peopleList(feed.presence.people(), me().id));
 }
 
 function render() {
@@ -102,62 +108,23 @@ async function loadJobs() {
   app.view?.update?.("jobs");
 }
 
-let presenceTimer = 0;
-function schedulePresence() {
-  renderPeople();
-  clearTimeout(presenceTimer);
-  const next = app.presence.nextChange();
-  if (next !== null) presenceTimer = setTimeout(schedulePresence, next);
+function onJob(type, record) {
+  if (type === "job.deleted") app.jobs = app.jobs.filter((j) => j.id !== record.id);
+  else mergeRecord(app.jobs, record);
+  app.view?.update?.("jobs");
+  app.dialog?.update?.("job", record);
 }
 
-function onUpdate({ detail }) {
-  const { type, data } = detail;
-  if (data?.type === "Subscription") {
-    if (app.presence.apply(data)) schedulePresence();
-    return;
-  }
-  const record = data?.record;
-  if (!record) return;
-  if (type.startsWith("job.")) {
-    if (type === "job.deleted") app.jobs = app.jobs.filter((j) => j.id !== record.id);
-    else mergeRecord(app.jobs, record);
-    app.view?.update?.("jobs");
-    app.dialog?.update?.("job", record);
-  } else if (type.startsWith("photo.")) {
-    app.gallery?.apply(type, record);
-    app.dialog?.update?.("photo", { type, record });
-  }
+function onPhoto(type, record) {
+  app.gallery?.apply(type, record);
+  app.dialog?.update?.("photo", { type, record });
 }
 
-async function begin() {
+function begin() {
   render();
   if (!isOffice()) return;
   loadJobs().catch(() => {});
-  const live = await connectLive();
-  app.live = live;
-  live.addEventListener("state", ({ detail }) => {
-    app.liveState = detail;
-    renderBar();
-  });
-  live.addEventListener("update", onUpdate);
-  live.addEventListener("sync", async () => {
-    await Promise.all([loadJobs().catch(() => {}), app.gallery?.catchUp()]);
-    if (live.canSeePresence()) app.presence.sync(await fetchSubscriptions(live.hub));
-    schedulePresence();
-  });
-  live.addEventListener("unauthorized", () => {
-    pb.authStore.clear();
-    render();
-  });
-  live.start();
+  feed.start();
 }
 
-async function boot() {
-  await start();
-  registerWorker();
-  window.addEventListener("hashchange", render);
-  if (me()) begin();
-  else render();
-}
-
-boot();
+openScreen({ render, resume: begin });

@@ -3,12 +3,12 @@
 import { isOffice, me, mergeRecord, pb } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
-import { Presence, fetchSubscriptions } from "./presence.js";
 import { recover } from "./queue.js";
 import { pushSupported } from "./push.js";
 import { pushButton } from "./push-button.js";
 import { Uploader } from "./uploader.js";
-import { connectionBadge, connectLive, languageSelect, loginView, logoutButton, registerWorker, start } from "./shell.js";
+import { connectionBadge, languageSelect, loginView, logoutButton, openScreen } from "./shell.js";
+import { teamFeed } from "./team-feed.js";
 import { jobsView } from "./phone/jobs.js";
 import { jobView } from "./phone/job.js";
 import { queueView } from "./phone/queue-view.js";
@@ -20,13 +20,21 @@ const app = {
   jobs: [],
   others: new Map(), // jobs opened that are not mine (from a link)
   uploader: new Uploader(),
-  presence: new Presence(),
-  live: null,
-  liveState: { state: "idle", retryAt: 0 },
   view: null, // the current view's {update(kind, detail)} hooks
   render: () => render(),
   saveJobs,
 };
+
+const feed = teamFeed({
+  onState: renderBar,
+  onJob,
+  onPhoto: (type, record) => app.view?.update?.("photo", { type, record }),
+  onSync: () => {
+    loadJobs(); // who is online need not wait for the jobs
+  },
+  onPresence: renderBar,
+  onUnauthorized: render,
+});
 
 function jobsKey() {
   return `fieldsync.jobs.${me()?.id}`;
@@ -55,7 +63,7 @@ async function loadJobs() {
 }
 
 function officeOnline() {
-  return app.presence.people().some((p) => p.online && p.user !== me().id && (p.role === "office" || p.role === "admin"));
+  return feed.presence.people().some((p) => p.online && p.user !== me().id && isOffice(p));
 }
 
 function renderBar() {
@@ -63,7 +71,7 @@ function renderBar() {
   replace(
     bar,
     h("a", { class: "brand", href: "#/", text: "fieldsync" }),
-    user && connectionBadge(app.liveState.state, app.liveState.retryAt),
+    user && connectionBadge(feed.state),
     user && officeOnline() && h("span", { class: "office-on", "data-testid": "office-online", text: t("presence.officeOnline") }),
   );
 }
@@ -87,70 +95,29 @@ function render() {
   else app.view = jobsView(main, app, { officeHint: isOffice(), footer: settings });
 }
 
-function onUpdate({ detail }) {
-  const { type, data } = detail;
-  if (data?.type === "Subscription") {
-    if (app.presence.apply(data)) schedulePresence();
-    return;
-  }
-  const record = data?.record;
-  if (!record) return;
-  if (type.startsWith("job.")) {
-    const mine = type !== "job.deleted" && isMine(record);
-    const index = app.jobs.findIndex((j) => j.id === record.id);
-    if (app.others.has(record.id)) app.others.set(record.id, record);
-    if (mine) mergeRecord(app.jobs, record);
-    else if (index !== -1) app.jobs.splice(index, 1);
-    saveJobs();
-    app.view?.update?.("job", record);
-  } else if (type.startsWith("photo.")) {
-    app.view?.update?.("photo", { type, record });
-  }
+function onJob(type, record) {
+  const mine = type !== "job.deleted" && isMine(record);
+  const index = app.jobs.findIndex((j) => j.id === record.id);
+  if (app.others.has(record.id)) app.others.set(record.id, record);
+  if (mine) mergeRecord(app.jobs, record);
+  else if (index !== -1) app.jobs.splice(index, 1);
+  saveJobs();
+  app.view?.update?.("job", record);
 }
 
-let presenceTimer = 0;
-function schedulePresence() {
-  renderBar();
-  clearTimeout(presenceTimer);
-  const next = app.presence.nextChange();
-  if (next !== null) presenceTimer = setTimeout(schedulePresence, next);
-}
-
-async function begin() {
+function begin() {
   render();
   app.uploader.addEventListener("change", () => app.view?.update?.("queue"));
   app.uploader.addEventListener("progress", ({ detail }) => app.view?.update?.("progress", detail));
   recover().then(() => app.uploader.kick({ now: true }));
   loadJobs();
-  const live = await connectLive();
-  app.live = live;
-  live.addEventListener("state", ({ detail }) => {
-    app.liveState = detail;
-    renderBar();
-  });
-  live.addEventListener("update", onUpdate);
-  live.addEventListener("sync", async () => {
-    loadJobs();
-    if (live.canSeePresence()) app.presence.sync(await fetchSubscriptions(live.hub));
-    schedulePresence();
-  });
-  live.addEventListener("unauthorized", () => {
-    pb.authStore.clear();
-    render();
-  });
-  live.start();
+  feed.start();
 }
 
-async function boot() {
-  await start();
-  registerWorker();
-  window.addEventListener("hashchange", render);
-  if (me()) {
-    app.jobs = JSON.parse(localStorage.getItem(jobsKey()) || "[]");
-    begin();
-  } else {
-    render();
-  }
+/** A returning user sees the jobs kept from last time at once. */
+function resume() {
+  app.jobs = JSON.parse(localStorage.getItem(jobsKey()) || "[]");
+  begin();
 }
 
-boot();
+openScreen({ render, resume });

@@ -2,6 +2,7 @@
 // subscription, stored in `push_subscriptions` for the logged-in user.
 
 import { pb } from "./api.js";
+import { decodeBase64url } from "./base64url.js";
 
 const SUBSCRIBE_TIMEOUT_MS = 15_000;
 
@@ -10,9 +11,7 @@ export function pushSupported() {
 }
 
 function keyBytes(base64url) {
-  const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
-  const raw = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  return Uint8Array.from(decodeBase64url(base64url), (c) => c.charCodeAt(0));
 }
 
 function withTimeout(promise, ms) {

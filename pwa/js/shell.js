@@ -1,20 +1,24 @@
-// What both screens share: start-up (config, language, login), the top bar (connection state,
-// language switch, logout) and the login form.
+// What both screens share: start-up (config, language, service worker, routing), the top bar
+// (connection state, language switch, logout) and the login form.
 
-import { errorText, hubBase, loadConfig, me, pb } from "./api.js";
-import { announce, h, replace } from "./dom.js";
-import { LANGUAGES, language, pickLanguage, t, useLanguage } from "./i18n.js";
-import { Live, PRESENCE_TOPIC } from "./live.js";
+import { errorText, loadConfig, me, pb } from "./api.js";
+import { announce, field, h, replace } from "./dom.js";
+import { LANGUAGES, language, pickLanguage, savedLanguage, t, useLanguage } from "./i18n.js";
 
-let configured = null;
-
-/** The language (the saved choice, else the user's record, else the browser's); the config
- * loads meanwhile and is awaited only by what needs the hub. */
-export async function start() {
-  configured = loadConfig();
-  const saved = localStorage.getItem("fieldsync.lang");
+/**
+ * Open a screen: the language (the saved choice, else the user's record, else the browser's;
+ * the config loads meanwhile and is awaited only by what needs the hub), the service worker,
+ * `render()` on every change of the hash; then `resume()` when someone is logged in, else
+ * `render()` (the login form).
+ */
+export async function openScreen({ render, resume }) {
+  loadConfig();
   const fromUser = LANGUAGES.includes(me()?.lang) ? me().lang : null;
-  await useLanguage(pickLanguage(saved || fromUser));
+  await useLanguage(pickLanguage(savedLanguage() || fromUser));
+  registerWorker();
+  window.addEventListener("hashchange", render);
+  if (me()) resume();
+  else render();
 }
 
 /** Switch language (saved here and, when possible, on the user's record), then `rerender()`. */
@@ -23,18 +27,6 @@ export async function switchLanguage(next, rerender) {
   rerender();
   const user = me();
   if (user) pb.collection("users").update(user.id, { lang: next }).catch(() => {}); // field may not exist yet
-}
-
-/** A hub connection for the user's team (and presence), once the config is known. */
-export async function connectLive() {
-  await (configured ?? loadConfig());
-  const user = me();
-  return new Live({
-    hub: hubBase(),
-    topics: [`/teams/${user.team}/{+rest}`, PRESENCE_TOPIC],
-    pbToken: () => pb.authStore.token,
-    refreshAuth: () => pb.collection("users").authRefresh(),
-  });
 }
 
 export function languageSelect(rerender) {
@@ -47,8 +39,8 @@ export function languageSelect(rerender) {
   return h("div", { class: "lang" }, h("label", { for: id, class: "visually-hidden", text: t("lang.label") }), select);
 }
 
-/** The connection state as a small status line. */
-export function connectionBadge(state, retryAt = 0) {
+/** The connection state ({state, retryAt} of the live feed) as a small status line. */
+export function connectionBadge({ state, retryAt }) {
   const seconds = Math.max(1, Math.round((retryAt - Date.now()) / 1000));
   const text = state === "waiting" ? t("live.waiting", { seconds }) : t(`live.${state}`);
   return h("span", { class: `conn conn-${state}`, role: "status", "data-state": state }, h("span", { class: "dot", "aria-hidden": "true" }), text);
@@ -69,8 +61,8 @@ export function logoutButton() {
 /** The login form; `onDone()` after a successful login. */
 export function loginView(main, { title, onDone, rerender }) {
   const error = h("p", { class: "error", role: "alert", hidden: true });
-  const email = h("input", { id: "login-email", type: "email", name: "email", autocomplete: "username", required: true });
-  const password = h("input", { id: "login-password", type: "password", name: "password", autocomplete: "current-password", required: true });
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit", class: "primary", text: t("auth.submit") });
   const form = h(
     "form",
@@ -84,7 +76,7 @@ export function loginView(main, { title, onDone, rerender }) {
           await pb.collection("users").authWithPassword(email.value.trim(), password.value);
           announce(t("auth.welcome", { name: me()?.name || me()?.email || "" }));
           const fromUser = me()?.lang;
-          if (LANGUAGES.includes(fromUser) && !localStorage.getItem("fieldsync.lang")) await useLanguage(fromUser);
+          if (LANGUAGES.includes(fromUser) && !savedLanguage()) await useLanguage(fromUser);
           onDone();
         } catch (err) {
           error.textContent = err?.status === 400 ? t("auth.failed") : t("error.generic", { reason: errorText(err) });
@@ -95,8 +87,8 @@ export function loginView(main, { title, onDone, rerender }) {
       },
     },
     h("h1", { text: title }),
-    h("div", { class: "field" }, h("label", { for: "login-email", text: t("auth.email") }), email),
-    h("div", { class: "field" }, h("label", { for: "login-password", text: t("auth.password") }), password),
+    field("login-email", t("auth.email"), email),
+    field("login-password", t("auth.password"), password),
     error,
     submit,
     languageSelect(rerender),
@@ -107,7 +99,7 @@ export function loginView(main, { title, onDone, rerender }) {
 
 /** Register the service worker (the app shell for offline starts, push notifications) once
  * the page has loaded, so its precache never competes with the first render. */
-export function registerWorker() {
+function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   if (document.readyState !== "complete") {
     window.addEventListener("load", () => registerWorker(), { once: true });

@@ -3,9 +3,8 @@
 import { parseDate } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatDate, t } from "../i18n.js";
+import { STATUSES } from "../job-status.js";
 import { openJobDialog } from "./job-dialog.js";
-
-export const STATUSES = ["new", "assigned", "in_progress", "done", "cancelled"];
 
 export function userName(app, id) {
   const user = app.users.find((u) => u.id === id);

@@ -1,16 +1,10 @@
 // A job's details in a dialog: edit (or create) and assign it; its photos, live.
 
 import { currentFileToken, errorText, fileUrl, me, mergeRecord, parseDate, pb } from "../api.js";
-import { announce, h, replace } from "../dom.js";
+import { announce, field, h, replace } from "../dom.js";
 import { formatDateTime, t } from "../i18n.js";
+import { STATUSES } from "../job-status.js";
 import { openViewer } from "./viewer.js";
-
-const STATUSES = ["new", "assigned", "in_progress", "done", "cancelled"];
-
-function field(id, label, input) {
-  input.id = id;
-  return h("div", { class: "field" }, h("label", { for: id, text: label }), input);
-}
 
 /** yyyy-mm-dd for a date input from PocketBase's date. */
 function dateInput(value) {

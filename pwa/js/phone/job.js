@@ -1,17 +1,17 @@
 // One job on the phone: details, status buttons, taking photos, its queue and its photos.
 
 import { currentFileToken, errorText, fileUrl, me, mergeRecord, parseDate, pb } from "../api.js";
-import { announce, h, replace } from "../dom.js";
+import { announce, field, h, replace } from "../dom.js";
 import { formatDate, formatDateTime, t } from "../i18n.js";
+import { nextSteps, statusBadge } from "../job-status.js";
 import { queueList } from "./queue-view.js";
-import { nextSteps, statusBadge } from "./status.js";
 
 async function loadPhotos(jobId) {
   const [token, list] = await Promise.all([
     currentFileToken(),
     pb.collection("photos").getList(1, 60, { filter: pb.filter("job = {:job}", { job: jobId }), sort: "-created" }),
   ]);
-  return list.items.map((photo) => ({ photo, src: fileUrl(photo, photo.thumb ? "thumb" : "file", token) }));
+  return list.items.map((photo) => ({ photo, src: fileUrl(photo, "thumb", token) }));
 }
 
 export function jobView(main, app, jobId) {
@@ -85,7 +85,7 @@ export function jobView(main, app, jobId) {
     }
   };
 
-  const caption = h("input", { id: "caption", type: "text", maxlength: 1000, autocomplete: "off" });
+  const caption = h("input", { type: "text", maxlength: 1000, autocomplete: "off" });
   const onFiles = async (event) => {
     const files = [...event.target.files];
     event.target.value = "";
@@ -117,7 +117,7 @@ export function jobView(main, app, jobId) {
       "section",
       { class: "card", "aria-labelledby": "photos-heading" },
       h("h2", { id: "photos-heading", text: t("photo.heading") }),
-      h("div", { class: "field" }, h("label", { for: "caption", text: t("photo.caption") }), caption),
+      field("caption", t("photo.caption"), caption),
       h("div", { class: "capture" }, camera, h("label", { for: "take-photo", class: "button primary", text: t("photo.take") }), gallery, h("label", { for: "pick-photo", class: "button", text: t("photo.pick") })),
       uploads.element,
       photos,

@@ -3,8 +3,8 @@
 import { parseDate } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatDate, t } from "../i18n.js";
+import { statusBadge } from "../job-status.js";
 import * as queue from "../queue.js";
-import { statusBadge } from "./status.js";
 
 const ORDER = { in_progress: 0, assigned: 1, new: 2, done: 3 };
 

@@ -1,7 +1,9 @@
-// Job status: a badge, and what a field worker may do next.
+// Job status: the statuses a job goes through, a badge, and what a field worker may do next.
 
-import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+export const STATUSES = ["new", "assigned", "in_progress", "done", "cancelled"];
 
 export function statusBadge(status) {
   return h("span", { class: `badge status-${status}`, "data-status": status, text: t(`status.${status}`) });
