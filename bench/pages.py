@@ -31,6 +31,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, sync_playwright
 
 from bench.report import Section, Table, check, text
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.images import jpeg, photo
 from tests.support.net import free_port
 from tests.support.photos import new_job, upload
@@ -38,16 +39,6 @@ from tests.support.pocketbase import ROOT, PocketBaseProcess, launch
 from tests.support.sidecar import SidecarProcess
 from tests.support.teams import SeededTeam, make_team
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 OUT = ROOT / "bench" / "out"  # git-ignored: the full Lighthouse reports land here
 CATEGORIES = ("performance", "accessibility", "best-practices")
