@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 
 import uvicorn
@@ -22,6 +24,7 @@ def main() -> None:
             print(f"sidecar: {name}: {error['msg']}", file=sys.stderr)
         sys.exit(2)
     logs.configure(settings.log_level)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack to stderr
     app = create_app(settings)
     config = uvicorn.Config(
         app,

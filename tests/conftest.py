@@ -60,5 +60,11 @@ def make_sidecar(tmp_path: Path) -> Iterator[SidecarFactory]:
         return sidecar
 
     yield build
+    stuck: list[AssertionError] = []
     for sidecar in made:
-        sidecar.stop()
+        try:
+            sidecar.stop()
+        except AssertionError as exc:  # stop the others all the same
+            stuck.append(exc)
+    if stuck:
+        raise stuck[0]

@@ -28,16 +28,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     address Caddy reports), the sidecar, and the front door."""
     root = tmp_path_factory.mktemp("frontdoor")
     pb = launch(root / "pb_data")
-    with pb.superuser_client() as su:
-        team = make_team(su, "Front door")
     sidecar = SidecarProcess(pb, root, FIELDSYNC_HUB_MAX_CONNECTIONS_PER_IP="2")
-    sidecar.start()
     front = FrontDoorProcess(pb, sidecar, root / "caddy")
-    front.start()
-    yield pb, sidecar, front, team
-    front.stop()
-    sidecar.stop()
-    pb.cleanup()
+    try:
+        with pb.superuser_client() as su:
+            team = make_team(su, "Front door")
+        sidecar.start()
+        front.start()
+        yield pb, sidecar, front, team
+    finally:
+        front.stop()
+        sidecar.stop()
+        pb.cleanup()
 
 
 def _from(front: FrontDoorProcess, source: str) -> httpx.Client:

@@ -26,16 +26,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     subprocess.run([str(ROOT / "scripts" / "build_pwa.sh")], check=True, capture_output=True)
     root = tmp_path_factory.mktemp("https-pages")
     pb: PocketBaseProcess = launch(root / "pb_data", exempt_loopback=True)
-    with pb.superuser_client() as su:
-        team = make_team(su, "Over HTTPS")
     sidecar = SidecarProcess(pb, root)
-    sidecar.start()
     front = FrontDoorProcess(pb, sidecar, root / "caddy")
-    front.start()
-    yield front, team
-    front.stop()
-    sidecar.stop()
-    pb.cleanup()
+    try:
+        with pb.superuser_client() as su:
+            team = make_team(su, "Over HTTPS")
+        sidecar.start()
+        front.start()
+        yield front, team
+    finally:
+        front.stop()
+        sidecar.stop()
+        pb.cleanup()
 
 
 def _trusting_home(home: Path, root_cert: Path) -> Path:

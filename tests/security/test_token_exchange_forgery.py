@@ -29,13 +29,15 @@ PER_ATTACKER = 40  # 1,600 forged lookups in all: well past PocketBase's 600 per
 def limited(tmp_path: Path) -> Iterator[tuple[PocketBaseProcess, SidecarProcess, SeededTeam]]:
     """PocketBase with its default rate limits (loopback not exempt) and a sidecar."""
     pb = launch(tmp_path / "pb_data")
-    with pb.superuser_client() as su:
-        team = make_team(su, "Victims")
     sidecar = SidecarProcess(pb, tmp_path)
-    sidecar.start()
-    yield pb, sidecar, team
-    sidecar.stop()
-    pb.cleanup()
+    try:
+        with pb.superuser_client() as su:
+            team = make_team(su, "Victims")
+        sidecar.start()
+        yield pb, sidecar, team
+    finally:
+        sidecar.stop()
+        pb.cleanup()
 
 
 def _forged() -> str:

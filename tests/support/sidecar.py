@@ -64,7 +64,7 @@ class SidecarProcess:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        raise TimeoutError("sidecar did not answer /healthz")
+        raise TimeoutError(f"sidecar did not answer /healthz: {self.log_path.read_text()[-3000:]}")
 
     @property
     def pid(self) -> int:
@@ -86,14 +86,24 @@ class SidecarProcess:
     def _operator(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.env['FIELDSYNC_METRICS_TOKEN']}"}
 
-    def stop(self, sig: int = signal.SIGTERM) -> int | None:
-        if self._proc is None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        """Stop with `sig`. One that does not stop in `timeout` has its stacks dumped to its log
+        (SIGUSR1), is killed (so it cannot hold the outbox lease on), and fails the test."""
+        proc, self._proc = self._proc, None
+        if proc is None:
             return None
-        if self._proc.poll() is None:
-            self._proc.send_signal(sig)
-        code = self._proc.wait(timeout=30)
-        self._proc = None
-        return code
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            proc.kill()
+            proc.wait()
+            raise AssertionError(
+                f"sidecar did not stop in {timeout} s: {self.log_path.read_text()[-6000:]}"
+            ) from None
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
