@@ -2,7 +2,8 @@
 
     python -m bench [--only NAME,...] [--quick]
 
-NAME: latency, fanout, thumbs, thumb_memory, upload, frontdoor, cli, push, pages.
+NAME: latency, fanout, presence, replay_flood, thumbs, thumb_memory, upload, frontdoor, cli,
+push, pages.
 
 Prints one table per bench and rewrites docs/benchmarks.md (a --quick smoke run writes
 bench/out/benchmarks-quick.md instead, so it never replaces real figures). Raw figures go
@@ -21,7 +22,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, frontdoor, latency, pages, push, realtime_fanout, report, thumb_memory
+from bench import (
+    cli,
+    frontdoor,
+    latency,
+    pages,
+    presence,
+    push,
+    realtime_fanout,
+    replay_flood,
+    report,
+    thumb_memory,
+)
 from bench._machine import describe
 from bench._sse_load import raise_fd_limit
 from bench.report import Section, Table, check, num
@@ -154,6 +166,8 @@ def upload(quick: bool) -> Section:
 BENCHES: dict[str, Callable[[bool], Section]] = {
     "latency": lambda quick: latency.run(quick),
     "fanout": lambda quick: realtime_fanout.run(quick),
+    "presence": lambda quick: presence.run(quick),
+    "replay_flood": lambda quick: replay_flood.run(quick),
     "thumbs": thumbs,
     "thumb_memory": lambda quick: thumb_memory.run(quick),
     "upload": upload,

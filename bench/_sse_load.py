@@ -15,13 +15,16 @@ import resource
 import ssl
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from urllib.parse import quote
 
 MARKER = re.compile(rb"bench:(\d+):(\d+)")
 _CONNECT_CONCURRENCY = 256
+
+LineReader = Callable[[bytes, int], None]
+"""What a stream hands its complete lines to, with their arrival time (time_ns)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class SSEStream(asyncio.Protocol):
     each flushed event as one chunk. Keeping the reader this thin keeps its CPU off the hub's.
     """
 
-    def __init__(self, request: bytes, on_lines: Callable[[bytes, int], None]) -> None:
+    def __init__(self, request: bytes, on_lines: LineReader) -> None:
         self._request = request
         self._on_lines = on_lines
         self._head: bytes | None = b""
@@ -120,24 +123,34 @@ class SSEStream(asyncio.Protocol):
 
 async def open_streams(target: Target, count: int, recorder: Recorder) -> list[SSEStream]:
     """Open `count` streams to `target`; every one is answered (status known) on return."""
-    loop = asyncio.get_running_loop()
 
     def on_lines(lines: bytes, now: int) -> None:
         for match in MARKER.finditer(lines):
             recorder.record(int(match[1]), int(match[2]), now)
 
-    gate = asyncio.Semaphore(_CONNECT_CONCURRENCY)
-    tls = ssl.create_default_context(cafile=target.cafile) if target.cafile else None
+    return await open_each([(target, on_lines)] * count)
 
-    async def one() -> SSEStream:
+
+async def open_each(streams: Sequence[tuple[Target, LineReader]]) -> list[SSEStream]:
+    """Open one stream per (target, reader) pair, e.g. a token or a tally each; every one is
+    answered (status known) on return."""
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(_CONNECT_CONCURRENCY)
+    cafiles = {target.cafile for target, _ in streams if target.cafile}
+    tls = {cafile: ssl.create_default_context(cafile=cafile) for cafile in cafiles}
+
+    async def one(target: Target, on_lines: LineReader) -> SSEStream:
         async with gate:
             _, stream = await loop.create_connection(
-                lambda: SSEStream(target.request, on_lines), target.host, target.port, ssl=tls
+                lambda: SSEStream(target.request, on_lines),
+                target.host,
+                target.port,
+                ssl=tls[target.cafile] if target.cafile else None,
             )
             await stream.opened
             return stream
 
-    return list(await asyncio.gather(*(one() for _ in range(count))))
+    return list(await asyncio.gather(*(one(*pair) for pair in streams)))
 
 
 def raise_fd_limit() -> None:

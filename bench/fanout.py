@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
@@ -44,11 +45,33 @@ TOPIC = f"/teams/{TEAM}/jobs/bench000000001"
 OPEN_DEADLINE_S = 180.0
 DRAIN_DEADLINE_S = 15.0
 WARMUP = 5
+POST_TIMEOUT_S = 30.0
+"""A publish answered later than this fails the run (TimeoutError) instead of hanging it."""
 
 Pipe = multiprocessing.connection.Connection
 
 
 # --- the hub process --------------------------------------------------------------------
+
+
+class _GcPauses:
+    """The garbage collector's pauses (ms) since they were last taken: while it runs, the hub's
+    event loop stands still."""
+
+    def __init__(self) -> None:
+        self._began = 0.0
+        self._pauses: list[float] = []
+
+    def track(self, phase: str, info: dict[str, int]) -> None:
+        """A `gc.callbacks` entry."""
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self._pauses.append((time.perf_counter() - self._began) * 1000)
+
+    def take(self) -> dict[str, float]:
+        pauses, self._pauses = self._pauses, []
+        return {"max_ms": max(pauses, default=0.0), "total_ms": sum(pauses), "count": len(pauses)}
 
 
 def serve(port: int, heartbeat_s: float) -> None:
@@ -79,9 +102,12 @@ def serve(port: int, heartbeat_s: float) -> None:
         scope_claim=SCOPE_CLAIM,
     )
     hub = outbox.hub = Hub(config, outbox, outbox.append)
+    pauses = _GcPauses()
+    gc.callbacks.append(pauses.track)
 
     async def stats(request: Request) -> JSONResponse:
-        return JSONResponse(dataclasses.asdict(hub.stats()))
+        """The hub's stats, and its GC pauses since the last call."""
+        return JSONResponse({**dataclasses.asdict(hub.stats()), "gc": pauses.take()})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -126,7 +152,8 @@ def _token(key: str, **mercure: object) -> str:
     return jwt.encode({"mercure": mercure}, key, algorithm="HS256")
 
 
-def _recv(pipe: Pipe, deadline: float) -> tuple[object, ...]:
+def receive(pipe: Pipe, deadline: float) -> tuple[object, ...]:
+    """The next message on `pipe`; TimeoutError if none came by `deadline` (monotonic)."""
     if not pipe.poll(max(0.0, deadline - time.monotonic())):
         raise TimeoutError("a load generator did not answer in time")
     message: tuple[object, ...] = pipe.recv()
@@ -138,7 +165,7 @@ class _Poster:
     which would be counted as hub latency."""
 
     def __init__(self, port: int, path: str, token: str) -> None:
-        self._sock = socket.create_connection(("127.0.0.1", port))
+        self._sock = socket.create_connection(("127.0.0.1", port), timeout=POST_TIMEOUT_S)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -162,7 +189,7 @@ class _Poster:
         self._sock.close()
 
 
-def _publish(port: int, updates: int, rate: float) -> tuple[list[int], list[int]]:
+def publish(port: int, updates: int, rate: float) -> tuple[list[int], list[int]]:
     """Publish WARMUP + `updates` updates at `rate`/s; return send times and request times."""
     poster = _Poster(port, "/.well-known/mercure", _token(PUBLISHER_KEY, publish=["*"]))
     sent: list[int] = [0] * updates
@@ -186,7 +213,8 @@ def _publish(port: int, updates: int, rate: float) -> tuple[list[int], list[int]
     return sent, took
 
 
-def _start_hub(port: int, heartbeat_s: float) -> subprocess.Popen[str]:
+def start_hub(port: int, heartbeat_s: float) -> subprocess.Popen[str]:
+    """A hub process (`serve`) on 127.0.0.1:`port`, returned once it listens."""
     command = [sys.executable, "-m", "bench.fanout", "--serve", str(port)]
     hub = subprocess.Popen(
         [*command, "--heartbeat", str(heartbeat_s)], stdout=subprocess.PIPE, text=True
@@ -198,6 +226,16 @@ def _start_hub(port: int, heartbeat_s: float) -> subprocess.Popen[str]:
     return hub
 
 
+def stop_hub(hub: subprocess.Popen[str]) -> None:
+    """SIGTERM: the hub ends its streams, then uvicorn exits (killed if it takes over 15 s)."""
+    hub.terminate()
+    try:
+        hub.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        hub.kill()
+        hub.wait(timeout=5)
+
+
 def _collect(pipes: list[Pipe], sent: list[int]) -> tuple[list[int], list[int], int]:
     """Stop the load generators; all latencies, per-update last-arrival latencies, count."""
     for pipe in pipes:
@@ -206,9 +244,9 @@ def _collect(pipes: list[Pipe], sent: list[int]) -> tuple[list[int], list[int], 
     last_ns = [0] * len(sent)
     received = 0
     for pipe in pipes:
-        message = _recv(pipe, time.monotonic() + 60)
+        message = receive(pipe, time.monotonic() + 60)
         while message[0] != "done":
-            message = _recv(pipe, time.monotonic() + 60)
+            message = receive(pipe, time.monotonic() + 60)
         latencies, counts, lasts = (array("q", bytes(m)) for m in message[1:])  # type: ignore[call-overload]
         all_us.extend(latencies)
         received += sum(counts)
@@ -220,7 +258,7 @@ def _collect(pipes: list[Pipe], sent: list[int]) -> tuple[list[int], list[int], 
 def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: float) -> Result:
     """One measurement: fresh hub, `subscribers` idle streams, then `updates` publishes."""
     port = free_port()
-    hub = _start_hub(port, heartbeat_s)
+    hub = start_hub(port, heartbeat_s)
     procs: list[tuple[multiprocessing.process.BaseProcess, Pipe]] = []
     ctx = multiprocessing.get_context("spawn")
     try:
@@ -235,12 +273,12 @@ def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: 
             proc.start()
             procs.append((proc, parent))
         deadline = time.monotonic() + OPEN_DEADLINE_S
-        opened = sum(int(_recv(pipe, deadline)[1]) for _, pipe in procs)  # type: ignore[call-overload]
+        opened = sum(int(receive(pipe, deadline)[1]) for _, pipe in procs)  # type: ignore[call-overload]
         time.sleep(1.0)  # let the hub settle before reading its memory
         rss_after = rss_kib(hub.pid)
         pids = [hub.pid] + [proc.pid or 0 for proc, _ in procs]
         cpu_before, t0 = [cpu_seconds(pid) for pid in pids], time.monotonic()
-        sent, took = _publish(port, updates, rate)
+        sent, took = publish(port, updates, rate)
         deadline = time.monotonic() + DRAIN_DEADLINE_S
         for _, pipe in procs:  # each says "complete" once it has every update
             if pipe.poll(max(0.0, deadline - time.monotonic())):
@@ -268,11 +306,7 @@ def run(subscribers: int, updates: int, rate: float, workers: int, heartbeat_s: 
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
-        hub.terminate()  # SIGTERM: the hub ends its streams, then uvicorn exits
-        try:
-            hub.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            hub.kill()
+        stop_hub(hub)
 
 
 def _ms(us: float) -> str:

@@ -20,6 +20,8 @@ GENERATED = "<!-- Everything below is written by `python -m bench`; edit only ab
 ORDER = (
     "latency",
     "fanout",
+    "presence",
+    "replay_flood",
     "thumbs",
     "thumb_memory",
     "upload",
