@@ -26,6 +26,7 @@ const app = {
 };
 
 const feed = teamFeed({
+  followPresence: false,
   onState: renderBar,
   onJob,
   onPhoto: (type, record) => app.view?.update?.("photo", { type, record }),

@@ -89,14 +89,15 @@ export class Presence {
   }
 }
 
-/** The initial list: GET {hub}/.well-known/mercure/subscriptions (hub cookie); [] if refused. */
+/** The hub's list: GET {hub}/.well-known/mercure/subscriptions (hub cookie); null if it could
+ * not be had (then what is known stays as it is). */
 export async function fetchSubscriptions(hub) {
   try {
     const response = await fetch(`${hub}/.well-known/mercure/subscriptions`, { credentials: "include" });
-    if (!response.ok) return [];
+    if (!response.ok) return null;
     const body = await response.json();
-    return Array.isArray(body.subscriptions) ? body.subscriptions : [];
+    return Array.isArray(body.subscriptions) ? body.subscriptions : null;
   } catch {
-    return [];
+    return null;
   }
 }
