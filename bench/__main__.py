@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -188,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown bench: {', '.join(sorted(unknown))} (known: {', '.join(BENCHES)})")
 
+    # A stopped run (Ctrl-C, SIGTERM from a timeout) unwinds, so every bench's context managers
+    # stop the PocketBase, sidecar and load processes it started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     raise_fd_limit()  # inherited by PocketBase, the sidecar and the load generators
     machine = describe()
     print(", ".join(f"{key} {value}" for key, value in machine.items()), file=sys.stderr)
