@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, partial
 from io import BytesIO
 from typing import Any
 
@@ -135,7 +135,7 @@ def _before_render(path: str, long_edge: int) -> str:
     with open(path, "rb") as file:
         data = file.read()
     try:
-        image = Image.open(BytesIO(data))
+        image: Image.Image = Image.open(BytesIO(data))
         width, height = image.size
         scale = min(1.0, long_edge / max(width, height))
         if scale < 1:
@@ -229,9 +229,9 @@ async def _started(worker: ThumbnailWorker) -> int:
 async def measure(quick: bool, limit_mb: int) -> dict[str, Any]:
     long_edge = _default("thumb_long_edge")
     max_pixels = _default("thumb_max_megapixels") * MP
-    limits = {"processes": 1, "long_edge": long_edge, "max_pixels": max_pixels}
-    capped = ThumbnailWorker(**limits, max_memory_mb=limit_mb)
-    unbounded = ThumbnailWorker(**limits, max_memory_mb=NO_LIMIT_MB)
+    one_process = partial(ThumbnailWorker, processes=1, long_edge=long_edge, max_pixels=max_pixels)
+    capped = one_process(max_memory_mb=limit_mb)
+    unbounded = one_process(max_memory_mb=NO_LIMIT_MB)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sidecar.thumbs.worker", "bench.thumb_memory"])
     rows: list[dict[str, Any]] = []

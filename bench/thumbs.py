@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from io import BytesIO
-from typing import Any
+from typing import Any, TypedDict
 
 from PIL import Image
 
@@ -33,8 +33,16 @@ from sidecar.thumbs.decode import decode
 from tests.support.images import exif, jpeg, photo
 from tests.support.processes import cpu_seconds as process_cpu_seconds
 
+
+class Limits(TypedDict):
+    """The size limits `make_thumbnail`, `decode` and `ThumbnailWorker` share."""
+
+    long_edge: int
+    max_pixels: int
+
+
 # The sidecar's defaults; Settings is their only source.
-LIMITS = {
+LIMITS: Limits = {
     "long_edge": Settings.model_fields["thumb_long_edge"].default,
     "max_pixels": Settings.model_fields["thumb_max_megapixels"].default * 1_000_000,
 }

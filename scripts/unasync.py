@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,10 +91,15 @@ def _compile(rules: Sequence[tuple[str, str]]) -> list[tuple[re.Pattern[str], st
     return [(re.compile(r"(^|\b)" + re.escape(old) + r"($|\b)"), new) for old, new in rules]
 
 
+def _replace_word(new: str, match: re.Match[str]) -> str:
+    """``new`` in place of the word ``match`` found, between the edges it matched."""
+    return match.group(1) + new + match.group(2)
+
+
 def unasync_text(text: str, compiled: list[tuple[re.Pattern[str], str]], used: set[int]) -> str:
     """`text` with every rule applied; records the index of each rule that changed something."""
     for index, (pattern, replacement) in enumerate(compiled):
-        text, count = pattern.subn(lambda m, r=replacement: m.group(1) + r + m.group(2), text)
+        text, count = pattern.subn(partial(_replace_word, replacement), text)
         if count:
             used.add(index)
     return text

@@ -55,7 +55,7 @@ def make_sidecar(tmp_path: Path) -> Iterator[SidecarFactory]:
 
     def build(pb: PocketBaseProcess, consumer: str | None = None, **env: str) -> SidecarProcess:
         defaults = {"FIELDSYNC_CONSUMER_NAME": consumer or "sidecar", "FIELDSYNC_LEASE_TTL_S": "3"}
-        sidecar = SidecarProcess(pb, tmp_path, **{**defaults, **env})
+        sidecar = SidecarProcess(pb, tmp_path, port=None, **{**defaults, **env})
         made.append(sidecar)
         return sidecar
 

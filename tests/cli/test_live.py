@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 from tests.cli.conftest import Cli, PhotoMaker
 from tests.cli.test_pull import sha, upload, visible_files
@@ -16,7 +17,15 @@ from tests.support.teams import SeededTeam
 from tests.support.waiting import wait_for
 
 
-def events(stdout: str) -> list[dict[str, object]]:
+class TailLine(TypedDict):
+    """One line of `fieldsync tail --json`: a hub event."""
+
+    id: str
+    type: str
+    data: Any
+
+
+def events(stdout: str) -> list[TailLine]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
@@ -55,7 +64,7 @@ def test_tail_follows_and_resumes_after_the_hub_was_down(
         code = tail.stop()
     assert code == 130
     seen = events(tail.stdout)
-    ids = [int(str(e["id"])) for e in seen]
+    ids = [int(e["id"]) for e in seen]
     assert ids == sorted(set(ids))  # in order, none twice
     assert {e["type"] for e in seen} <= {"job.created", "job.updated"}
     assert {e["data"]["team"] for e in seen} == {team.id}

@@ -6,7 +6,8 @@ import json
 import stat
 
 from tests.cli.conftest import Cli
-from tests.support.pocketbase import PocketBaseProcess, free_port
+from tests.support.net import free_port
+from tests.support.pocketbase import PocketBaseProcess
 from tests.support.teams import SeededTeam
 
 

@@ -45,7 +45,7 @@ def test_upload_then_pull_is_byte_identical_and_rerun_downloads_nothing(
     done = office("pull", str(target))
     assert done.returncode == 0, done.stderr
     assert "4 downloaded" in done.stderr
-    by_folder = {path.parent.name: [] for path in visible_files(target)}
+    by_folder: dict[str, list[str]] = {path.parent.name: [] for path in visible_files(target)}
     for path in visible_files(target):
         by_folder[path.parent.name].append(sha(path))
     assert sorted(by_folder) == [f"Front wheel-{first}", f"Rear wheel-{second}"]

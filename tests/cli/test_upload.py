@@ -6,6 +6,7 @@ import hashlib
 import json
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -14,7 +15,7 @@ from tests.support.teams import SeededTeam
 from tests.support.waiting import wait_for
 
 
-def photos_of(superuser: httpx.Client, job: str) -> list[dict[str, object]]:
+def photos_of(superuser: httpx.Client, job: str) -> list[dict[str, Any]]:
     response = superuser.get(
         "/api/collections/photos/records", params={"filter": f'job = "{job}"', "perPage": 500}
     )

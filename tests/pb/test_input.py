@@ -7,6 +7,7 @@ import secrets
 import string
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -28,6 +29,13 @@ JOBS = "/api/collections/jobs/records"
 MAX_PHOTO_BYTES = 25 * 1024 * 1024  # photos.file maxSize as shipped
 
 MakeJob = Callable[..., Record]
+
+
+class PhotoFields(TypedDict, total=False):
+    """Form fields of a photo upload that a test sets; None leaves a field out."""
+
+    sha256: str | None
+    caption: str
 
 
 @pytest.fixture
@@ -114,7 +122,7 @@ def test_body_over_the_request_limit_is_a_413(
     ],
 )
 def test_bad_photo_fields_are_named(
-    fields: dict[str, str | None],
+    fields: PhotoFields,
     filename: str | None,
     field: str,
     code: str,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from io import BytesIO
+from typing import Any
 
 import httpx
 import pillow_heif
@@ -26,9 +28,10 @@ def sidecar(pocketbase: PocketBaseProcess, make_sidecar: SidecarFactory) -> Side
     return sidecar
 
 
-def finished(su: httpx.Client, photo_id: str) -> dict[str, object] | None:
+def finished(su: httpx.Client, photo_id: str) -> dict[str, Any]:
+    """The photo record once processed; while processing, an empty (falsy) dict."""
     record = get_photo(su, photo_id)
-    return record if record["status"] != "processing" else None
+    return record if record["status"] != "processing" else {}
 
 
 def marked(width: int, height: int, seed: int) -> Image.Image:
@@ -87,7 +90,7 @@ def test_png_and_heic(sidecar: SidecarProcess, superuser: httpx.Client, team_a: 
         (first, (900, 300), (480, 160)),
         (second, (1200, 900), (480, 360)),
     ):
-        done = wait_for(lambda c=created: finished(superuser, c["id"]), what="thumbnail")
+        done = wait_for(partial(finished, superuser, created["id"]), what="thumbnail")
         assert done["status"] == "ready", done["error"]
         assert (done["width"], done["height"]) == size
         assert Image.open(BytesIO(read_file(superuser, done, "thumb"))).size == thumb_size
@@ -138,12 +141,12 @@ def test_json_log_line_per_event_and_metrics(
     created = upload(team_a.field, job["id"], jpeg(photo(320, 240, seed=11)))
     wait_for(lambda: finished(superuser, created["id"]), what="thumbnail")
 
-    def handled_line() -> dict[str, object] | None:
+    def handled_line() -> dict[str, Any]:
         for line in sidecar.log().splitlines():
             entry = json.loads(line)
             if entry.get("msg") == "event handled" and entry.get("record") == created["id"]:
                 return dict(entry)
-        return None
+        return {}
 
     entry = wait_for(handled_line, what="the log line")
     assert entry["event"] == "photo.created"

@@ -8,6 +8,7 @@ import os
 import signal
 from io import BytesIO
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from PIL import Image
@@ -15,7 +16,16 @@ from PIL import Image
 from sidecar.thumbs import Thumbnail, ThumbnailError, ThumbnailWorker, WorkerDied
 from tests.support.images import encode, exif, jpeg, photo, png_bomb
 
-LIMITS = {"long_edge": 480, "max_pixels": 100_000_000, "max_memory_mb": 384}
+
+class Limits(TypedDict):
+    """`ThumbnailWorker`'s required settings."""
+
+    long_edge: int
+    max_pixels: int
+    max_memory_mb: int
+
+
+LIMITS: Limits = {"long_edge": 480, "max_pixels": 100_000_000, "max_memory_mb": 384}
 
 
 def heic(width: int, height: int) -> bytes:
@@ -72,7 +82,7 @@ async def test_photos_render_concurrently_and_a_bad_one_fails_alone(tmp_path: Pa
     ids=["bomb", "pillow-warning-range", "pillow-error-range"],
 )
 async def test_pixel_limit_holds_in_workers(data: bytes, max_pixels: int, message: str) -> None:
-    async with ThumbnailWorker(processes=1, **{**LIMITS, "max_pixels": max_pixels}) as worker:
+    async with ThumbnailWorker(processes=1, **(LIMITS | {"max_pixels": max_pixels})) as worker:
         with pytest.raises(ThumbnailError) as caught:
             await worker.render(data)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.thumbs import ThumbnailError, ThumbnailWorker
+from tests.sidecar.thumbs.test_worker import Limits
 from tests.support.images import encode, gradient, jpeg, photo, png
 from tests.support.processes import peak_rss_kib, rss_kib
 
@@ -23,7 +24,7 @@ LIMIT_MB = 384  # the default of FIELDSYNC_THUMB_WORKER_MEMORY_MB
 TRIM_MARK = 128 * MB  # a worker holding more after a photo gives the rest back
 
 
-def limits(max_memory_mb: int) -> dict[str, int]:
+def limits(max_memory_mb: int) -> Limits:
     return {"long_edge": 480, "max_pixels": 100_000_000, "max_memory_mb": max_memory_mb}
 
 
