@@ -109,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def follow() -> None:
         await session.login()
+        await push.start()  # after the login: it resumes pending deliveries at once
         async with asyncio.TaskGroup() as group:
             group.create_task(consumer.run(), name="outbox-consumer")
             group.create_task(
@@ -121,7 +122,6 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await thumbs.start()
-        await push.start()
         task = asyncio.create_task(follow(), name="sidecar-follow")
         task.add_done_callback(_log_crash)
         log.info(

@@ -173,12 +173,13 @@ class OutboxConsumer:
                 # Anything else (a 4xx reading the outbox...): start over from the cursor.
                 log.exception("outbox consumer failed; resuming from the persisted cursor")
                 failed = True
+            # A cancel (the process stopping) that arrives while a task of the group fails is
+            # folded into the group's error (Python 3.11): honour it rather than loop on and
+            # take the lease again.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise asyncio.CancelledError
             if failed:
-                # A cancel that arrives while a task of the group fails is folded into the
-                # group's error (Python 3.11): honour it rather than loop on.
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise asyncio.CancelledError
                 await asyncio.sleep(self._retry.delay(0, random.random()))
 
     async def _consume(self, cursor: int) -> None:

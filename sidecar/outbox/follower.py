@@ -64,7 +64,8 @@ class OutboxFollower:
                     yield batch
                     continue
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    async with asyncio.timeout(self._poll_interval_s):
+                        await self._wake.wait()
                 except TimeoutError:
                     self._stale = True  # the safety poll
         finally:

@@ -107,13 +107,16 @@ class Dispatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._sending:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), CLOSE_GRACE_S)
+                async with asyncio.timeout(CLOSE_GRACE_S):
+                    await self._idle.wait()
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         try:
-            await asyncio.wait_for(self._flush(), CLOSE_GRACE_S)
-            await asyncio.wait_for(self._store.release(), CLOSE_GRACE_S)
+            async with asyncio.timeout(CLOSE_GRACE_S):
+                await self._flush()
+            async with asyncio.timeout(CLOSE_GRACE_S):
+                await self._store.release()
         except Exception:
             log.warning("could not hand push deliveries back; they resume when claims lapse")
 
@@ -232,13 +235,15 @@ class Dispatcher:
                 self._ready.put_nowait(heapq.heappop(self._later)[2])
             timeout = self._later[0][0] - now if self._later else None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._timer_wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._timer_wake.wait()
 
     async def _flusher(self) -> None:
         while True:
             await self._flush_wake.wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._batch_full.wait(), FLUSH_DELAY_S)
+                async with asyncio.timeout(FLUSH_DELAY_S):
+                    await self._batch_full.wait()
             self._flush_wake.clear()
             self._batch_full.clear()
             await self._flush()
@@ -260,4 +265,5 @@ class Dispatcher:
             if len(claimed) == limit > 0:
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sweep_wake.wait(), self._config.claim_ttl_s / 3)
+                async with asyncio.timeout(self._config.claim_ttl_s / 3):
+                    await self._sweep_wake.wait()

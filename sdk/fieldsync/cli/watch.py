@@ -211,7 +211,8 @@ async def _loop(root: Path, watcher: Watcher, title: str) -> None:
             due = watcher.next_due()
             wait = next_scan - now if due is None else min(due, next_scan - now)
             try:
-                change, path = await asyncio.wait_for(changes.get(), wait)
+                async with asyncio.timeout(wait):
+                    change, path = await changes.get()
             except TimeoutError:
                 await watcher.upload_due()
                 continue
