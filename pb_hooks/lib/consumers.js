@@ -57,7 +57,7 @@ function acquire(e) {
     throw new BadRequestError(`ttl_s must be between 1 and ${MAX_TTL_S}.`);
   }
   let result = null;
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     const consumer = findOrCreate(txApp, name);
     const current = consumer.getString("holder");
     const replacing = typeof body.replace === "string" && body.replace !== "" && body.replace === current;
@@ -77,7 +77,7 @@ function acquire(e) {
 function release(e) {
   const name = e.request.pathValue("name");
   const { holder } = readBody(e);
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     const consumer = findOrCreate(txApp, name);
     if (consumer.getString("holder") === holder) {
       consumer.set("holder", "");
@@ -97,7 +97,7 @@ function advance(e) {
     throw new BadRequestError("cursor must be a non-negative integer.");
   }
   let result = null;
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     const consumer = findOrCreate(txApp, name);
     if (consumer.getString("holder") !== holder || leaseExpired(consumer)) {
       result = conflict(e, `The lease on "${name}" is not held by "${holder}".`, consumer);

@@ -69,7 +69,7 @@ function append(txApp, record, action) {
 /** Runs the change (`e.next()`) and appends its event in one transaction. */
 function recordChange(e, action) {
   const rootApp = e.app;
-  rootApp.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(rootApp, (txApp) => {
     e.app = txApp;
     try {
       e.next();
@@ -87,7 +87,7 @@ function recordChange(e, action) {
  */
 function recordUserChange(e, action) {
   const rootApp = e.app;
-  rootApp.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(rootApp, (txApp) => {
     e.app = txApp;
     try {
       const before = action === "updated" ? e.record.original() : e.record;
@@ -117,7 +117,7 @@ function recordUserChange(e, action) {
 /** Stamps every new event, however it is written, with the next sequence number. */
 function assignSeq(e) {
   const rootApp = e.app;
-  rootApp.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(rootApp, (txApp) => {
     e.app = txApp;
     try {
       e.record.set("seq", nextSeq(txApp));

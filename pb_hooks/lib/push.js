@@ -163,7 +163,7 @@ function plan(e) {
   }
   const now = Date.now();
   const created = [];
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     for (let start = 0; start < deliveries.length; start += CHUNK) {
       const params = {
         event: event,
@@ -224,7 +224,7 @@ function claim(e) {
       next_at: "", created: "", endpoint: "", p256dh: "", auth: "",
     }),
   );
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     const db = txApp.db();
     db.newQuery(
       "UPDATE {{push_deliveries}} SET [[claim_until]] = {:until}" +
@@ -294,7 +294,7 @@ function settle(e) {
     }
   }
   const now = pbDate(Date.now());
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     for (const item of results) {
       txApp
         .db()

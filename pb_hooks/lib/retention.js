@@ -21,7 +21,7 @@ function trim(e) {
   // PocketBase stores autodate fields as "YYYY-MM-DD HH:MM:SS.sssZ", which sorts as text.
   const cutoff = before.toISOString().replace("T", " ");
   let deleted = 0;
-  e.app.runInTransaction((txApp) => {
+  require(`${__hooks}/lib/disk.js`).transact(e.app, (txApp) => {
     const result = txApp.db().newQuery(
       "DELETE FROM {{events}} WHERE [[id]] IN (SELECT [[id]] FROM {{events}}" +
       " WHERE [[created]] < {:cutoff}" +
