@@ -16,12 +16,24 @@ function nextSeq(txApp) {
   return row.next;
 }
 
+/**
+ * A photo's status as committed, read inside the writer's transaction before the change ("" for
+ * anything else). Not `record.original()`: that was read before the transaction, so two
+ * updates racing to end one photo's processing would both see it unfinished.
+ */
+function committedStatus(txApp, record, action) {
+  if (action !== "updated" || TRACKED[record.collection().name] !== "photo") {
+    return "";
+  }
+  return txApp.findRecordById(record.collection(), record.id).getString("status");
+}
+
 /** `job.updated`, or `photo.ready` / `photo.failed` when a photo's processing just ended. */
-function eventType(record, action) {
+function eventType(record, action, statusBefore) {
   const name = TRACKED[record.collection().name];
   if (name === "photo" && action === "updated") {
     const status = record.getString("status");
-    if (PHOTO_OUTCOMES.includes(status) && record.original().getString("status") !== status) {
+    if (PHOTO_OUTCOMES.includes(status) && statusBefore !== status) {
       return `photo.${status}`;
     }
   }
@@ -53,9 +65,9 @@ function previousValues(record, action) {
   return previous;
 }
 
-function append(txApp, record, action) {
+function append(txApp, record, action, statusBefore) {
   const event = new Record(txApp.findCachedCollectionByNameOrId("events"));
-  event.set("type", eventType(record, action));
+  event.set("type", eventType(record, action, statusBefore));
   event.set("collection", record.collection().name);
   event.set("record", record.id);
   event.set("team", record.getString("team"));
@@ -72,8 +84,9 @@ function recordChange(e, action) {
   require(`${__hooks}/lib/disk.js`).transact(rootApp, (txApp) => {
     e.app = txApp;
     try {
+      const statusBefore = committedStatus(txApp, e.record, action);
       e.next();
-      append(txApp, e.record, action);
+      append(txApp, e.record, action, statusBefore);
     } finally {
       e.app = rootApp;
     }

@@ -112,6 +112,28 @@ def test_photo_lifecycle_events(
     assert_event(only_event(outbox, seq + 4), "photo.deleted", ready, seq + 5)
 
 
+def test_racing_ends_of_one_photos_processing_write_one_photo_ready(
+    team_a: SeededTeam, make_job: MakeJob, superuser: httpx.Client, outbox: Outbox
+) -> None:
+    """Two sidecars (an old lease holder still finishing, the new one re-handling) may end the
+    same photo's processing at once: one `photo.ready`, the other an ordinary update."""
+    field_a = team_a.field.client()
+    photo = post_photo(field_a, team_a.id, make_job(team_a.id)["id"]).json()
+    field_a.close()
+    seq = outbox.last_seq()
+    su_token = superuser.headers["Authorization"]
+    base = str(superuser.base_url)
+
+    def end(_: int) -> int:
+        with httpx.Client(base_url=base, headers={"Authorization": su_token}) as client:
+            return client.patch(f"{PHOTOS}/{photo['id']}", json={"status": "ready"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(end, range(8))) == {200}
+    types = Counter(event["type"] for event in outbox.since(seq))
+    assert types == {"photo.ready": 1, "photo.updated": 7}, types
+
+
 def test_failed_processing_writes_photo_failed(
     team_a: SeededTeam,
     superuser: httpx.Client,
