@@ -138,8 +138,11 @@ function rowsOf(value, name, max) {
 /**
  * POST /api/fieldsync/push/deliveries {event, holder, ttl_s, deliveries: [{subscription, payload,
  * topic, urgency}]}: records the deliveries of one event, claimed by `holder` for `ttl_s` (or
- * unclaimed when holder is ""). A (event, subscription) pair already recorded is left alone, so
- * an event handled again sends nothing twice. Answers the ids of the rows created.
+ * unclaimed when holder is ""). A (event, subscription) pair already recorded is not recorded
+ * again, so an event handled again sends nothing twice. Answers the rows the holder is to send:
+ * with a holder, every pending delivery of the event it holds or whose claim lapsed (a handler
+ * stopped between recording and sending, e.g. as its process lost the outbox lease, left them
+ * claimed and unsent); without one, the rows created.
  */
 function plan(e) {
   const input = body(e);
@@ -182,23 +185,42 @@ function plan(e) {
           `({:i${index}}, {:event}, {:s${index}}, {:p${index}}, {:t${index}}, {:u${index}}, 'pending', 0, {:now}, {:holder}, {:until}, '', {:now}, {:now})`,
         );
       });
-      const rows = arrayOf(new DynamicModel({ id: "", subscription: "" }));
+      const rows = arrayOf(new DynamicModel({ id: "", subscription: "", attempts: 0, next_at: "" }));
       txApp
         .db()
         .newQuery(
           "INSERT INTO {{push_deliveries}} ([[id]], [[event]], [[subscription]], [[payload]], [[topic]], [[urgency]]," +
             " [[status]], [[attempts]], [[next_at]], [[claimed_by]], [[claim_until]], [[error]], [[created]], [[updated]])" +
             ` VALUES ${values.join(", ")}` +
-            " ON CONFLICT ([[event]], [[subscription]]) DO NOTHING RETURNING [[id]], [[subscription]]",
+            " ON CONFLICT ([[event]], [[subscription]]) DO NOTHING RETURNING [[id]], [[subscription]], [[attempts]], [[next_at]]",
         )
         .bind(params)
         .all(rows);
-      for (const row of rows) {
-        created.push({ id: row.id, subscription: row.subscription });
+      if (!holder) {
+        rows.forEach((row) => created.push(row));
       }
     }
+    if (holder) {
+      const params = { event: event, holder: holder, until: pbDate(now + ttl * 1000), now: pbDate(now) };
+      const rows = arrayOf(new DynamicModel({ id: "", subscription: "", attempts: 0, next_at: "" }));
+      txApp
+        .db()
+        .newQuery(
+          "UPDATE {{push_deliveries}} SET [[claimed_by]] = {:holder}, [[claim_until]] = {:until}" +
+            " WHERE [[event]] = {:event} AND [[status]] = 'pending'" +
+            " AND ([[claimed_by]] = {:holder} OR [[claim_until]] < {:now})" +
+            " RETURNING [[id]], [[subscription]], [[attempts]], [[next_at]]",
+        )
+        .bind(params)
+        .all(rows);
+      rows.forEach((row) => created.push(row));
+    }
   });
-  return e.json(200, { created: created });
+  return e.json(200, {
+    deliveries: created.map((row) => ({
+      id: row.id, subscription: row.subscription, attempts: row.attempts, next_at: row.next_at,
+    })),
+  });
 }
 
 /**

@@ -81,8 +81,10 @@ class DeliveryStore:
     async def plan(
         self, event: int, planned: list[tuple[Target, Message]], *, claim: bool, now: float
     ) -> list[Delivery]:
-        """Record the deliveries of `event` (claimed by this holder when `claim`); answers
-        those that were new: the rest were recorded before and are not sent again."""
+        """Record the deliveries of `event` (claimed by this holder when `claim`); answers those
+        this holder is to send: when claiming, every pending one of the event it holds or that
+        nobody holds (recorded by a handler that stopped before sending them), else the new
+        ones. Deliveries sent or held elsewhere are not sent again."""
         by_subscription = {target.subscription: (target, message) for target, message in planned}
         body = {
             "event": event,
@@ -100,9 +102,11 @@ class DeliveryStore:
         }
         answer = await self.session.call(lambda client: client.send("POST", ROUTES, json=body))
         deliveries = []
-        for row in answer["created"]:
+        for row in answer["deliveries"]:
             target, message = by_subscription[row["subscription"]]
-            deliveries.append(Delivery(row["id"], event, target, message, now, due=now))
+            due = max(now, _unix(row.get("next_at")))
+            attempts = int(row.get("attempts") or 0)
+            deliveries.append(Delivery(row["id"], event, target, message, now, attempts, due))
         return deliveries
 
     async def claim(self, limit: int) -> list[Delivery]:

@@ -198,7 +198,8 @@ class Dispatcher:
     def _finish(self, delivery: Delivery, *, sent: bool, error: str = "", reason: str = "") -> None:
         if not sent:
             self._metrics.failed[reason] += 1
-        self._held.discard(delivery.id)
+        # Still held until its outcome is written (`_flush`): until then its row says pending,
+        # and the event handled again must not have it sent twice.
         status: Literal["sent", "failed"] = "sent" if sent else "failed"
         self._note(Settlement(delivery.id, status, delivery.attempts, error=error))
 
@@ -252,6 +253,9 @@ class Dispatcher:
         while self._results:
             batch, self._results = self._results[:1000], self._results[1000:]
             await self._store.settle(batch)
+            self._held.difference_update(
+                settled.id for settled in batch if settled.status != "pending"
+            )
 
     async def _sweeper(self) -> None:
         """Renew claims; take over deliveries nobody holds (at start: resume after a restart)."""

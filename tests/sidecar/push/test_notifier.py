@@ -222,7 +222,7 @@ async def test_an_event_handled_again_is_not_pushed_again(
     await push_service.arrivals(1, endpoint)
 
     await first.handle(events[0])  # the consumer replays after a crash
-    second = await make_notifier()  # another process, after a restart
+    second = await make_notifier(instance="another-process")  # after a restart
     await second.handle(events[0])
     await _settled(first)
     await _settled(second)
