@@ -3,7 +3,7 @@
     python -m bench [--only NAME,...] [--quick]
 
 NAME: latency, fanout, presence, replay_flood, thumbs, thumb_memory, upload, frontdoor, cli,
-push, pages.
+push, pages, reliability.
 
 Prints one table per bench and rewrites docs/benchmarks.md (a --quick smoke run writes
 bench/out/benchmarks-quick.md instead, so it never replaces real figures). Raw figures go
@@ -31,6 +31,7 @@ from bench import (
     presence,
     push,
     realtime_fanout,
+    reliability,
     replay_flood,
     report,
     thumb_memory,
@@ -176,6 +177,7 @@ BENCHES: dict[str, Callable[[bool], Section]] = {
     "cli": lambda quick: cli.run(quick),
     "push": lambda quick: push.run(quick),
     "pages": lambda quick: pages.run(quick),
+    "reliability": lambda quick: reliability.run(quick),
 }
 
 

@@ -29,6 +29,7 @@ ORDER = (
     "cli",
     "push",
     "pages",
+    "reliability",
 )
 DEFAULT_INTRO = """# Benchmarks
 
