@@ -29,5 +29,7 @@ def test_dashboard_survives_a_sidecar_restart(
             page.locator(f".tile[data-photo='{photo['id']}'][data-status=ready] img.thumb")
         ).to_be_visible(timeout=30_000)
     assert page.evaluate("window.__sameDocument === true")
-    # While the hub was away the browser logged its refused connections; nothing else.
-    assert [e for e in problems.errors if "ERR_CONNECTION_REFUSED" not in e] == []
+    # While the hub was away the browser logged its refused connections, and its 503s until
+    # the new sidecar held the outbox lease (the page retries both); nothing else.
+    expected = ("ERR_CONNECTION_REFUSED", "status of 503 (Service Unavailable)")
+    assert [e for e in problems.errors if not any(x in e for x in expected)] == []
