@@ -19,12 +19,12 @@ import httpx
 import pytest
 
 from tests.support.delivery import timed_job_updates
-from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.pocketbase import PocketBaseProcess
 from tests.support.processes import rss_kib
-from tests.support.sidecar import SidecarProcess
+from tests.support.sidecar import SidecarProcess, own_stack
 from tests.support.sse import exchange_token
 from tests.support.stats import percentile
-from tests.support.teams import SeededTeam, make_team
+from tests.support.teams import SeededTeam
 
 HUB = "/.well-known/mercure"
 RATE = 20
@@ -33,16 +33,8 @@ SECONDS = 10
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[PocketBaseProcess, SidecarProcess, SeededTeam]]:
-    pb = launch(tmp_path / "pb_data", exempt_loopback=True)
-    sidecar = SidecarProcess(pb, tmp_path)
-    try:
-        with pb.superuser_client() as su:
-            team = make_team(su, "Hub victims")
-        sidecar.start()
-        yield pb, sidecar, team
-    finally:
-        sidecar.stop()
-        pb.cleanup()
+    with own_stack(tmp_path, "Hub victims") as stack:
+        yield stack
 
 
 def _hostile_topics(team: str) -> list[tuple[str, str]]:

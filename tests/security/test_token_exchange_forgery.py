@@ -16,9 +16,9 @@ import jwt
 import pytest
 
 from sidecar.exchange import USERS_COLLECTION
-from tests.support.pocketbase import PocketBaseProcess, launch
-from tests.support.sidecar import SidecarProcess
-from tests.support.teams import SeededTeam, make_team
+from tests.support.pocketbase import PocketBaseProcess
+from tests.support.sidecar import SidecarProcess, own_stack
+from tests.support.teams import SeededTeam
 
 TOKEN_PATH = "/.well-known/mercure/token"
 ATTACKERS = 40
@@ -28,16 +28,8 @@ PER_ATTACKER = 40  # 1,600 forged lookups in all: well past PocketBase's 600 per
 @pytest.fixture
 def limited(tmp_path: Path) -> Iterator[tuple[PocketBaseProcess, SidecarProcess, SeededTeam]]:
     """PocketBase with its default rate limits (loopback not exempt) and a sidecar."""
-    pb = launch(tmp_path / "pb_data")
-    sidecar = SidecarProcess(pb, tmp_path)
-    try:
-        with pb.superuser_client() as su:
-            team = make_team(su, "Victims")
-        sidecar.start()
-        yield pb, sidecar, team
-    finally:
-        sidecar.stop()
-        pb.cleanup()
+    with own_stack(tmp_path, "Victims", exempt_loopback=False) as stack:
+        yield stack
 
 
 def _forged() -> str:

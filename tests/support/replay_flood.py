@@ -21,10 +21,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.support.pocketbase import PocketBaseProcess, launch
-from tests.support.sidecar import SidecarProcess
+from tests.support.pocketbase import PocketBaseProcess
+from tests.support.sidecar import SidecarProcess, own_stack
 from tests.support.sse import HUB
-from tests.support.teams import SeededTeam, make_team
+from tests.support.teams import SeededTeam
 from tests.support.waiting import wait_for
 
 CLIENTS = 200
@@ -36,28 +36,26 @@ EVENTS = 700
 def flooded_stack(root: Path) -> Iterator[tuple[PocketBaseProcess, SidecarProcess, SeededTeam]]:
     """PocketBase with a team whose job changed `EVENTS` times, and a sidecar that has handled
     them all (so what follows measures the flood, not the sidecar's catch-up)."""
-    pb = launch(root / "pb_data", exempt_loopback=True)
-    sidecar = SidecarProcess(
-        pb,
+    with own_stack(
         root,
+        "Replayers",
+        seed=_old_changes,
         FIELDSYNC_HUB_HISTORY_SIZE="10",
         FIELDSYNC_HUB_MAX_CONNECTIONS_PER_SUBSCRIBER="1000",
-    )
-    try:
+    ) as (pb, sidecar, team):
         with pb.superuser_client() as su:
-            team = make_team(su, "Replayers")
-            job = su.post("/api/collections/jobs/records", json={"team": team.id, "title": "old"})
-            for n in range(EVENTS):
-                su.patch(
-                    f"/api/collections/jobs/records/{job.json()['id']}", json={"title": f"old {n}"}
-                ).raise_for_status()
             newest = newest_seq(su)
-        sidecar.start()
         wait_for(lambda: sidecar.health().get("cursor") == newest, timeout=60, what="catch-up")
         yield pb, sidecar, team
-    finally:
-        sidecar.stop()
-        pb.cleanup()
+
+
+def _old_changes(su: httpx.Client, team: SeededTeam) -> None:
+    """`EVENTS` changes of one job, before the sidecar starts."""
+    job = su.post("/api/collections/jobs/records", json={"team": team.id, "title": "old"})
+    for n in range(EVENTS):
+        su.patch(
+            f"/api/collections/jobs/records/{job.json()['id']}", json={"title": f"old {n}"}
+        ).raise_for_status()
 
 
 def newest_seq(su: httpx.Client) -> int:

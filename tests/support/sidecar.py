@@ -7,14 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from tests.support.net import free_port
-from tests.support.pocketbase import ROOT, PocketBaseProcess
+from tests.support.pocketbase import ROOT, PocketBaseProcess, launch
 from tests.support.processes import descendants
+from tests.support.teams import SeededTeam, make_team
 
 METRICS_TOKEN = "test-metrics-token"
 SUBSCRIBER_KEY = "test-subscriber-key-0123456789abcdef"
@@ -123,3 +125,29 @@ class SidecarProcess:
 
 SidecarFactory = Callable[..., SidecarProcess]
 """`make_sidecar(pb, consumer=None, **env)`: the root conftest's fixture."""
+
+
+@contextmanager
+def own_stack(
+    root: Path,
+    team_name: str,
+    *,
+    exempt_loopback: bool = True,
+    seed: Callable[[httpx.Client, SeededTeam], object] | None = None,
+    **env: str,
+) -> Iterator[tuple[PocketBaseProcess, SidecarProcess, SeededTeam]]:
+    """A PocketBase of its own in `root` with one team (`seed(superuser, team)` runs next, before
+    the sidecar starts), and a sidecar on it with `env`; both stopped at the end, even when
+    setting them up fails. For tests that attack or flood the server and must not share it."""
+    pb = launch(root / "pb_data", exempt_loopback=exempt_loopback)
+    sidecar = SidecarProcess(pb, root, port=None, **env)
+    try:
+        with pb.superuser_client() as su:
+            team = make_team(su, team_name)
+            if seed is not None:
+                seed(su, team)
+        sidecar.start()
+        yield pb, sidecar, team
+    finally:
+        sidecar.stop()
+        pb.cleanup()
