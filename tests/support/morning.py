@@ -363,17 +363,20 @@ async def settle(
     pb: PocketBaseProcess, sidecar: SidecarProcess, timeout: float = SETTLE_S
 ) -> dict[str, object]:
     """Wait until `sidecar` has handled `pb`'s whole outbox, no photo is still processing and
-    no push is pending; the state then (`settled` False if that took longer than `timeout`)."""
+    no push is pending; the state then (`settled` False if that took longer than `timeout`).
+
+    The cursor is read first: handling an event plans its pushes, so pending pushes counted
+    before an event was handled say nothing of that event's."""
     deadline = time.monotonic() + timeout
     async with _superuser(pb) as su:
         while True:
-            head = await _head(su)
-            processing = await _count(su, "photos", "status = 'processing'")
-            pending = await _count(su, "push_deliveries", "status = 'pending'")
             try:
                 cursor = (await asyncio.to_thread(sidecar.health)).get("cursor")
             except httpx.HTTPError:
                 cursor = None
+            head = await _head(su)
+            processing = await _count(su, "photos", "status = 'processing'")
+            pending = await _count(su, "push_deliveries", "status = 'pending'")
             state: dict[str, object] = {
                 "settled": cursor == head and not processing and not pending,
                 "head": head,
