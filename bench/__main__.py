@@ -37,8 +37,8 @@ from bench import (
     thumb_memory,
 )
 from bench._machine import describe
-from bench._sse_load import raise_fd_limit
 from bench.report import Section, Table, check, num
+from tests.support.sse_load import raise_fd_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"

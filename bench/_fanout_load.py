@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench._sse_load import (
+from tests.support.sse_load import (
     MARKER,
     Recorder,
     SSEStream,

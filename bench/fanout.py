@@ -5,7 +5,7 @@ subscribers, for working on the hub's fan-out itself.
     python -m bench.fanout --subscribers 100,1000,5000 --updates 200 --rate 20
 
 For each N: a fresh hub (uvicorn + uvloop + httptools, own process, in-memory outbox), N
-streams held by --workers load-generator processes (`bench/_sse_load.py`), then --updates
+streams held by --workers load-generator processes (`tests/support/sse_load.py`), then --updates
 private updates published over HTTP at --rate per second. Reported: publish -> receive
 percentiles over all deliveries, publish -> last subscriber per update, missing deliveries,
 the publish request's own latency, hub CPU while publishing, hub RSS per connection.
@@ -32,10 +32,10 @@ from urllib.parse import urlencode
 
 import jwt
 
-from bench._sse_load import Target, mercure_request, worker
 from sidecar.events import SCOPE_CLAIM, team_selector
 from tests.support.net import free_port
 from tests.support.processes import cpu_seconds, rss_kib
+from tests.support.sse_load import Target, mercure_request, worker
 from tests.support.stats import percentile
 
 SUBSCRIBER_KEY = "bench-subscriber-key-0123456789abcdef"
@@ -82,11 +82,11 @@ def serve(port: int, heartbeat_s: float) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from bench._sse_load import raise_fd_limit
     from sidecar.hub import Hub, HubConfig
     from sidecar.serving import serve as serve_app
     from sidecar.settings import Settings
     from tests.support.outbox import MemoryOutbox
+    from tests.support.sse_load import raise_fd_limit
 
     defaults = {name: field.default for name, field in Settings.model_fields.items()}
     outbox = MemoryOutbox()

@@ -7,7 +7,7 @@ ports with temp dirs, serve both phases:
 
 - Delivery: for N subscribers (100 and 1,000, each twice; which path goes first alternates),
   N hub streams on `/.well-known/mercure` held by load-generator processes
-  (`bench/_sse_load.py`), either straight to the sidecar's port (plain HTTP/1.1) or through
+  (`tests/support/sse_load.py`), either straight to the sidecar's port (plain HTTP/1.1) or through
   Caddy (HTTPS verified against the local CA's root certificate, one TLS connection per
   subscriber, as N phones have). Then M job creates through PocketBase's REST API at 20/s,
   the same writer either way (`bench.realtime_fanout.write_jobs`), so the paths differ only
@@ -40,7 +40,6 @@ import httpx
 from fieldsync import Client, Job
 
 from bench._fanout_load import Loaders
-from bench._sse_load import Target, mercure_request, raise_fd_limit, worker
 from bench.realtime_fanout import write_jobs
 from bench.report import Section, Table, check, num, summary, text
 from tests.support.frontdoor import FrontDoorProcess
@@ -48,6 +47,7 @@ from tests.support.images import jpeg, photo
 from tests.support.pocketbase import PocketBaseProcess, launch
 from tests.support.processes import cpu_seconds, rss_kib
 from tests.support.sidecar import SidecarProcess
+from tests.support.sse_load import Target, mercure_request, raise_fd_limit, worker
 from tests.support.stats import percentile
 from tests.support.teams import SeededTeam, make_team
 from tests.support.waiting import wait_for
@@ -108,7 +108,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
 
 
 class TargetLoaders(Loaders):
-    """`Loaders`' handle on `bench/_sse_load.py`'s stream readers, which can speak TLS."""
+    """`Loaders`' handle on `tests/support/sse_load.py`'s stream readers, which can speak TLS."""
 
     def __init__(self, target: Target, count: int, updates: int, processes: int) -> None:
         ctx = multiprocessing.get_context("spawn")

@@ -46,15 +46,6 @@ from typing import Any
 import httpx
 import jwt
 
-from bench._sse_load import (
-    MARKER,
-    LineReader,
-    Recorder,
-    Target,
-    mercure_request,
-    open_each,
-    raise_fd_limit,
-)
 from bench.fanout import (
     DRAIN_DEADLINE_S,
     OPEN_DEADLINE_S,
@@ -71,6 +62,15 @@ from sidecar.events import SCOPE_CLAIM, team_selector
 from sidecar.hub.topics import SUBSCRIPTIONS_SELECTOR
 from tests.support.net import free_port
 from tests.support.processes import cpu_seconds
+from tests.support.sse_load import (
+    MARKER,
+    LineReader,
+    Recorder,
+    Target,
+    mercure_request,
+    open_each,
+    raise_fd_limit,
+)
 from tests.support.stats import percentile
 
 Pipe = multiprocessing.connection.Connection

@@ -3,7 +3,7 @@
     python -m bench.push [--subscriptions 1000] [--rounds 3]
 
 A real PocketBase (temp dir), the real sidecar with push on, and a loopback push service in a
-process of its own (`tests.sidecar.push.service`, answering 201). A team has 20 office users
+process of its own (`tests.support.push.service`, answering 201). A team has 20 office users
 with `subscriptions / 20` browser subscriptions each (real P-256 keys), stored through
 PocketBase as those users. Each round, the job's assignee changes its status: one event, and
 the sidecar records, encrypts, signs and sends one push per office subscription.
@@ -37,11 +37,11 @@ import httpx
 
 from bench.report import Section, Table, check, num, text
 from sidecar.push.vapid import new_private_key
-from tests.sidecar.push.browser import Browser
-from tests.sidecar.push.fixtures import PRODUCTION_HOSTS, require_push_routes, skip_history
 from tests.support.net import free_port
 from tests.support.pocketbase import ROOT, launch
 from tests.support.processes import cpu_seconds
+from tests.support.push import PRODUCTION_HOSTS, skip_history, vapid_public_key
+from tests.support.push.browser import Browser
 from tests.support.sidecar import SidecarProcess
 from tests.support.teams import Member, make_team, make_user
 
@@ -53,7 +53,7 @@ CONTENDERS = {"shipped": "16", "one at a time": "1"}
 
 def _start_push_service(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.sidecar.push.service", "--port", str(port)],
+        [sys.executable, "-m", "tests.support.push.service", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -195,7 +195,7 @@ def measure(subscriptions: int, rounds: int) -> dict[str, Any]:
                     )
                     sidecar.start()
                     try:
-                        require_push_routes(sidecar)
+                        vapid_public_key(sidecar)
                         for index in range(rounds + 1):  # the first warms up
                             status = statuses[index % 2]
                             figures = _round(

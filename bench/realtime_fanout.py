@@ -11,7 +11,7 @@ PocketBase + sidecar pair (which goes first alternates; 100 and 1,000 are run tw
 - ``hub``: N streams on `/.well-known/mercure`, topic `/teams/<team>/jobs/{job}`, all with the
   one team JWT the token endpoint gave the office user.
 
-The streams are held by load-generator processes (`bench/_sse_load.py`'s stream reader). One
+The streams are held by load-generator processes (`tests/support/sse_load.py`'s stream reader). One
 writer creates M jobs through PocketBase's REST API at --rate/s, one request at a time on a
 fixed schedule, each title carrying `bench:<index>:<time sent>`; latency runs from that send
 time to arrival. Server memory per connection is the VmRSS delta of the PocketBase resp.
@@ -33,13 +33,13 @@ from typing import Any
 import httpx
 
 from bench._fanout_load import Loaders, Streams
-from bench._sse_load import (
-    raise_fd_limit,
-)
 from bench.report import Section, Table, check, num, text
 from tests.support.pocketbase import PocketBaseProcess, launch
 from tests.support.processes import cpu_seconds, rss_kib
 from tests.support.sidecar import SidecarProcess
+from tests.support.sse_load import (
+    raise_fd_limit,
+)
 from tests.support.stats import percentile
 from tests.support.teams import make_team
 

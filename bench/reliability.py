@@ -24,11 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench._sse_load import raise_fd_limit
 from bench.report import Section, Table, check, num, text
 from tests.support import audit
 from tests.support.morning import FULL, MORNING, Morning, Outcome, Size, play
 from tests.support.soak import WARM_UP, part_of_the_stack, soak
+from tests.support.sse_load import raise_fd_limit
 from tests.support.stack import Stack
 
 SHIPPED = {"FIELDSYNC_LEASE_TTL_S": "10", "FIELDSYNC_PUSH_CLAIM_TTL_S": "30"}

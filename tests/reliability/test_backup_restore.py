@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.sidecar.push.service import Received
 from tests.support import audit
 from tests.support.ledger import Ledger
 from tests.support.morning import Morning, Outcome, Size, play, settle
 from tests.support.pocketbase import PocketBaseProcess
+from tests.support.push.service import Received
 from tests.support.restore import restore_into, take_backup
 from tests.support.shop import Shop
 from tests.support.sidecar import SidecarProcess

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from tests.sidecar.push.service import HANG, Answer
 from tests.support import audit
 from tests.support.morning import Morning, Size
+from tests.support.push.service import HANG, Answer
 from tests.support.stack import StackFactory
 
 OUTAGE = (Answer(500), HANG, Answer(503, {"Retry-After": "1"}), Answer(201))

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pytest
 
 from sidecar.push.dispatch import FLUSH_DELAY_S
-from tests.sidecar.push.service import Received
 from tests.support import audit
 from tests.support.morning import Morning, Outcome, Size, play
+from tests.support.push.service import Received
 from tests.support.stack import Stack
 
 KILL_AT = 0.35

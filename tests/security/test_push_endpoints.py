@@ -11,9 +11,7 @@ import secrets
 import httpx
 import pytest
 
-from tests.sidecar.push.browser import Browser
 from tests.sidecar.push.fixtures import (
-    SUBSCRIPTIONS,
     Crew,
     StartSidecar,
     allowed_hosts,
@@ -26,9 +24,11 @@ from tests.sidecar.push.fixtures import (
     start_push_sidecar,
     vapid_key,
 )
-from tests.sidecar.push.service import PushService
 from tests.sidecar.push.test_endpoints import ENDPOINT_CASES
 from tests.support.pocketbase import PocketBaseProcess
+from tests.support.push import SUBSCRIPTIONS
+from tests.support.push.browser import Browser
+from tests.support.push.service import PushService
 from tests.support.teams import Member, make_team
 
 NOT_ALLOWED = "validation_push_endpoint_not_allowed"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from tests.sidecar.push.service import Received
 from tests.support.hub_listeners import StreamLog
 from tests.support.ledger import Ledger, OutboxRow
 from tests.support.office import Delivery, RealtimeDashboard
 from tests.support.phones import Upload
+from tests.support.push.service import Received
 from tests.support.shop import Shop
 
 PHOTO_LIFE = ["photo.created", "photo.ready"]

@@ -1,5 +1,5 @@
 """Office dashboards on the hub, many at once: load-generator processes, each holding hundreds
-of SSE streams on raw uvloop sockets (`bench/_sse_load.py`'s reader), that record which event
+of SSE streams on raw uvloop sockets (`tests/support/sse_load.py`'s reader), that record which event
 ids each stream received and when.
 
 Every stream starts after a known outbox position (`Last-Event-ID`), so whatever the moment
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench._sse_load import SSEStream, mercure_request, raise_fd_limit
+from tests.support.sse_load import SSEStream, mercure_request, raise_fd_limit
 
 Pipe = multiprocessing.connection.Connection
 

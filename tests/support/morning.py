@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.sidecar.push.service import Received
 from tests.support import audit
 from tests.support.hub_listeners import HubListeners, StreamLog, StreamSpec
 from tests.support.ledger import Ledger
 from tests.support.office import Editor, RealtimeDashboard
 from tests.support.phones import Album, Phone, Progress, Upload
 from tests.support.pocketbase import PocketBaseProcess
+from tests.support.push.service import Received
 from tests.support.sampling import Sampler
 from tests.support.shop import Shop
 from tests.support.sidecar import SidecarProcess

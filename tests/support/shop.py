@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.sidecar.push.browser import Browser
-from tests.sidecar.push.fixtures import SUBSCRIPTIONS
-from tests.sidecar.push.service import PushService
+from tests.support.push import SUBSCRIPTIONS
+from tests.support.push.browser import Browser
+from tests.support.push.service import PushService
 from tests.support.sse import HUB
 from tests.support.teams import Member, make_team, make_user
 

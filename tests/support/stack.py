@@ -25,10 +25,10 @@ import watchfiles
 from watchfiles import Change
 
 from sidecar.push.vapid import new_private_key
-from tests.sidecar.push.fixtures import PRODUCTION_HOSTS, require_push_routes
-from tests.sidecar.push.service import PushService
 from tests.support.pocketbase import PocketBaseProcess
 from tests.support.processes import descendants
+from tests.support.push import PRODUCTION_HOSTS, vapid_public_key
+from tests.support.push.service import PushService
 from tests.support.sidecar import SidecarProcess
 
 SIDECAR_ENV = {
@@ -90,7 +90,7 @@ class Stack:
         sidecar = SidecarProcess(pb, root, port=None, **env)
         stack = cls(root, pb, push, sidecar, key, env, data_view or pb.data_dir)
         sidecar.start()
-        require_push_routes(sidecar)
+        vapid_public_key(sidecar)
         return stack
 
     def new_sidecar(self, pb: PocketBaseProcess) -> SidecarProcess:

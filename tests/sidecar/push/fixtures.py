@@ -12,16 +12,12 @@ import httpx
 import pytest
 
 from sidecar.push.vapid import new_private_key
-from tests.sidecar.push.browser import Browser
-from tests.sidecar.push.service import PushService
 from tests.support.pocketbase import PocketBaseProcess, launch
+from tests.support.push import PRODUCTION_HOSTS, SUBSCRIPTIONS, skip_history, vapid_public_key
+from tests.support.push.browser import Browser
+from tests.support.push.service import PushService
 from tests.support.sidecar import SidecarProcess
 from tests.support.teams import Member, SeededTeam, make_team, make_user
-
-PRODUCTION_HOSTS = (
-    "fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com"
-)
-SUBSCRIPTIONS = "/api/collections/push_subscriptions/records"
 
 
 @pytest.fixture(scope="session")
@@ -119,28 +115,6 @@ def other_crew(push_su: httpx.Client, push_service: PushService) -> Crew:
 StartSidecar = Callable[..., SidecarProcess]
 
 
-def skip_history(su: httpx.Client, consumer: str) -> None:
-    """Start `consumer`'s cursor at the outbox head, so a new sidecar handles only new events."""
-    path = f"/api/fieldsync/consumers/{consumer}"
-    newest = su.get("/api/collections/events/records", params={"sort": "-seq", "perPage": 1})
-    newest.raise_for_status()
-    head = newest.json()["items"][0]["seq"] if newest.json()["items"] else 0
-    su.post(f"{path}/lease", json={"holder": "tests"}).raise_for_status()
-    su.post(f"{path}/cursor", json={"holder": "tests", "cursor": head}).raise_for_status()
-    su.request("DELETE", f"{path}/lease", json={"holder": "tests"}).raise_for_status()
-
-
-def require_push_routes(sidecar: SidecarProcess) -> str:
-    """The VAPID public key the real sidecar serves; skips the test while the sidecar has no
-    push routes (sidecar/app.py does not mount `PushNotifier.routes()` yet)."""
-    response = httpx.get(f"{sidecar.url}/push/vapid-public-key", timeout=5)
-    if response.status_code == 404 and "push is not configured" not in response.text:
-        pytest.skip("the sidecar has no /push routes yet")
-    assert response.status_code == 200, response.text
-    key: str = response.json()["publicKey"]
-    return key
-
-
 @pytest.fixture
 def start_push_sidecar(
     push_pb: PocketBaseProcess,
@@ -149,8 +123,7 @@ def start_push_sidecar(
     vapid_key: str,
     allowed_hosts: str,
 ) -> StartSidecar:
-    """Start real sidecars with push on (sharing one consumer that starts at the outbox head);
-    skips the test when the sidecar has no push routes."""
+    """Start real sidecars with push on (sharing one consumer that starts at the outbox head)."""
     consumer = f"push-{secrets.token_hex(3)}"
     skip_history(push_su, consumer)
 
@@ -164,7 +137,7 @@ def start_push_sidecar(
             **env,
         )
         sidecar.start()
-        require_push_routes(sidecar)
+        vapid_public_key(sidecar)
         return sidecar
 
     return start

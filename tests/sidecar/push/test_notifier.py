@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 
 from sidecar.push import PushNotifier
-from tests.sidecar.push.browser import verify_vapid
 from tests.sidecar.push.conftest import NotifierFactory, Outbox
 from tests.sidecar.push.fixtures import Crew
-from tests.sidecar.push.service import HANG, Answer, PushService, Received
 from tests.support.images import jpeg, photo
 from tests.support.photos import new_job, upload
+from tests.support.push.browser import verify_vapid
+from tests.support.push.service import HANG, Answer, PushService, Received
 from tests.support.teams import Member
 from tests.support.waiting import wait_until
 

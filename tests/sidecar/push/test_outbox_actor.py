@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
-from tests.sidecar.push.fixtures import Crew, skip_history
+from tests.sidecar.push.fixtures import Crew
 from tests.support.images import jpeg, photo
 from tests.support.photos import events_for, new_job, upload
 from tests.support.pocketbase import PocketBaseProcess
+from tests.support.push import skip_history
 from tests.support.sidecar import SidecarFactory
 from tests.support.waiting import wait_for
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.sidecar.push.browser import verify_vapid
-from tests.sidecar.push.fixtures import Crew, StartSidecar, require_push_routes
-from tests.sidecar.push.service import HANG, Answer, PushService
+from tests.sidecar.push.fixtures import Crew, StartSidecar
 from tests.support.images import jpeg, photo
 from tests.support.photos import new_job, upload
+from tests.support.push import vapid_public_key
+from tests.support.push.browser import verify_vapid
+from tests.support.push.service import HANG, Answer, PushService
 from tests.support.waiting import wait_for
 
 DELIVERIES = "/api/collections/push_deliveries/records"
@@ -29,7 +30,7 @@ def test_the_sidecar_pushes_a_new_photo_to_the_office(
     crew: Crew, push_service: PushService, start_push_sidecar: StartSidecar
 ) -> None:
     sidecar = start_push_sidecar()
-    public_key = require_push_routes(sidecar)
+    public_key = vapid_public_key(sidecar)
     team = crew.team
     crew.set_lang(team.office, "en")
     office, admin, field = (crew.subscribe(m) for m in (team.office, team.admin, team.field))

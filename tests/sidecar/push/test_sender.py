@@ -17,8 +17,8 @@ from sidecar.push.messages import Kind, message
 from sidecar.push.metrics import PushMetrics
 from sidecar.push.sender import PushSender, Result, classify, parse_retry_after
 from sidecar.push.vapid import VapidKey, new_private_key
-from tests.sidecar.push.browser import Browser, verify_vapid
-from tests.sidecar.push.service import HANG, Answer, PushService
+from tests.support.push.browser import Browser, verify_vapid
+from tests.support.push.service import HANG, Answer, PushService
 
 MESSAGE = message(Kind.ASSIGNED, "en", job="abcdefghij12345", job_title="Rims")
 

@@ -6,7 +6,7 @@ push benchmark: it records every POST and answers as each endpoint is told to.
     service.program(endpoint, Answer(503, {"Retry-After": "1"}), Answer(201))
     service.program(other, HANG)                       # never answers
 
-`python -m tests.sidecar.push.service --port N` serves it alone (the benchmark runs it in a
+`python -m tests.support.push.service --port N` serves it alone (the benchmark runs it in a
 process of its own); `GET /_stats?since=T` then says how many POSTs came and when the first
 and last did.
 """

@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.sidecar.push.service import Received
+from tests.support.push.service import Received
 
 
 def b64url(data: bytes) -> str:
