@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import pytest
@@ -11,6 +13,16 @@ import pytest
 from tests.support.pocketbase import PocketBaseProcess, launch
 from tests.support.sidecar import SidecarFactory, SidecarProcess
 from tests.support.teams import SeededTeam, make_team
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run stopped with SIGTERM (a CI timeout, `kill`) ends as Ctrl-C does: the fixtures tear
+    down, so the PocketBase, sidecar and Caddy processes they started stop with it."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 @pytest.fixture(scope="session")
