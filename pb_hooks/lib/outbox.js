@@ -17,15 +17,43 @@ function nextSeq(txApp) {
 }
 
 /**
- * A photo's status as committed, read inside the writer's transaction before the change ("" for
- * anything else). Not `record.original()`: that was read before the transaction, so two
- * updates racing to end one photo's processing would both see it unfinished.
+ * PocketBase saves whole rows, so an update that read its record before another writer
+ * committed would put that writer's fields back: a caption edit racing the thumbnailer left the
+ * photo `processing` without its thumbnail, a title edit undid a status change. Inside the
+ * writer's transaction, each field this update leaves as it read it takes the committed value.
+ * Answers the record as committed (its status decides `photo.ready`: `record.original()` was
+ * read before the transaction, so two updates racing to end one photo's processing would both
+ * see it unfinished).
  */
-function committedStatus(txApp, record, action) {
-  if (action !== "updated" || TRACKED[record.collection().name] !== "photo") {
-    return "";
+function keepCommittedChanges(txApp, record) {
+  const committed = txApp.findRecordById(record.collection(), record.id);
+  const original = record.original();
+  for (const field of record.collection().fields) {
+    const name = field.getName();
+    if (name === "id" || field.type() === "autodate") {
+      continue;
+    }
+    const read = valueKey(original, field);
+    if (valueKey(record, field) === read && valueKey(committed, field) !== read) {
+      record.set(name, committed.get(name));
+    }
   }
-  return txApp.findRecordById(record.collection(), record.id).getString("status");
+  return committed;
+}
+
+/** A field's value as a comparable string; a file field with a new upload counts as changed. */
+function valueKey(record, field) {
+  const name = field.getName();
+  if (field.type() === "file") {
+    const uploads = record.get(`${name}:unsaved`);
+    if (uploads && uploads.length) {
+      return `\u0000${uploads.length} new`;
+    }
+  }
+  if (typeof field.isMultiple === "function" && field.isMultiple()) {
+    return JSON.stringify(record.getStringSlice(name));
+  }
+  return record.getString(name);
 }
 
 /** `job.updated`, or `photo.ready` / `photo.failed` when a photo's processing just ended. */
@@ -84,7 +112,10 @@ function recordChange(e, action) {
   require(`${__hooks}/lib/disk.js`).transact(rootApp, (txApp) => {
     e.app = txApp;
     try {
-      const statusBefore = committedStatus(txApp, e.record, action);
+      const committed = action === "updated" ? keepCommittedChanges(txApp, e.record) : null;
+      const statusBefore = committed && TRACKED[e.record.collection().name] === "photo"
+        ? committed.getString("status")
+        : "";
       e.next();
       append(txApp, e.record, action, statusBefore);
     } finally {
