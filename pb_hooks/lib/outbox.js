@@ -21,9 +21,9 @@ function nextSeq(txApp) {
  * committed would put that writer's fields back: a caption edit racing the thumbnailer left the
  * photo `processing` without its thumbnail, a title edit undid a status change. Inside the
  * writer's transaction, each field this update leaves as it read it takes the committed value.
- * Answers the record as committed (its status decides `photo.ready`: `record.original()` was
- * read before the transaction, so two updates racing to end one photo's processing would both
- * see it unfinished).
+ * Answers the record as committed, which the event compares with (not `record.original()`,
+ * read before the transaction: two updates racing to end one photo's processing would both
+ * see it unfinished and both write `photo.ready`).
  */
 function keepCommittedChanges(txApp, record) {
   const committed = txApp.findRecordById(record.collection(), record.id);
@@ -57,11 +57,11 @@ function valueKey(record, field) {
 }
 
 /** `job.updated`, or `photo.ready` / `photo.failed` when a photo's processing just ended. */
-function eventType(record, action, statusBefore) {
+function eventType(record, action, committed) {
   const name = TRACKED[record.collection().name];
   if (name === "photo" && action === "updated") {
     const status = record.getString("status");
-    if (PHOTO_OUTCOMES.includes(status) && statusBefore !== status) {
+    if (PHOTO_OUTCOMES.includes(status) && committed.getString("status") !== status) {
       return `photo.${status}`;
     }
   }
@@ -75,34 +75,34 @@ function noteActor(e) {
   }
 }
 
-/** For an update, the previous values of the fields that changed; null otherwise. */
-function previousValues(record, action) {
-  if (action !== "updated") {
+/** For an update, the committed values before it of the fields it changed; null otherwise. */
+function previousValues(record, committed) {
+  if (committed === null) {
     return null;
   }
-  const original = record.original();
-  const before = original.publicExport();
+  const before = committed.publicExport();
   const previous = {};
   const fields = record.collection().fields;
   for (let i = 0; i < fields.length; i++) {
     const name = fields[i].getName();
-    if (name !== "updated" && record.getString(name) !== original.getString(name)) {
+    if (name !== "updated" && record.getString(name) !== committed.getString(name)) {
       previous[name] = before[name];
     }
   }
   return previous;
 }
 
-function append(txApp, record, action, statusBefore) {
+/** The event of `record`'s change; `committed` is the record before an update (else null). */
+function append(txApp, record, action, committed) {
   const event = new Record(txApp.findCachedCollectionByNameOrId("events"));
-  event.set("type", eventType(record, action, statusBefore));
+  event.set("type", eventType(record, action, committed));
   event.set("collection", record.collection().name);
   event.set("record", record.id);
   event.set("team", record.getString("team"));
   event.set("private", true);
   event.set("data", record.publicExport());
   event.set("actor", record.getString(ACTOR_KEY));
-  event.set("previous", previousValues(record, action));
+  event.set("previous", previousValues(record, committed));
   txApp.save(event);
 }
 
@@ -113,11 +113,8 @@ function recordChange(e, action) {
     e.app = txApp;
     try {
       const committed = action === "updated" ? keepCommittedChanges(txApp, e.record) : null;
-      const statusBefore = committed && TRACKED[e.record.collection().name] === "photo"
-        ? committed.getString("status")
-        : "";
       e.next();
-      append(txApp, e.record, action, statusBefore);
+      append(txApp, e.record, action, committed);
     } finally {
       e.app = rootApp;
     }

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.pb.conftest import Record, post_photo, webp_bytes
+from tests.support.photos import events_for
 from tests.support.teams import SeededTeam
 
 PAIRS = 40
@@ -64,6 +65,16 @@ def test_a_caption_racing_the_thumbnailer_keeps_both(
             params={"token": superuser.post("/api/files/token").json()["token"]},
         )
         assert file.status_code == 200  # the thumbnail's file is still there
+        changes = sorted(
+            (event["type"], sorted(event["previous"]))
+            for event in events_for(superuser, photo["id"])
+            if event["type"] != "photo.created"
+        )
+        # each event names only its own writer's fields, whichever committed first
+        assert changes == [
+            ("photo.ready", ["height", "status", "thumb", "width"]),
+            ("photo.updated", ["caption"]),
+        ]
 
 
 def test_a_title_edit_racing_a_status_change_keeps_both(
@@ -85,3 +96,9 @@ def test_a_title_edit_racing_a_status_change_keeps_both(
     for job in jobs:
         stored = superuser.get(f"{JOBS}/{job['id']}").json()
         assert (stored["title"], stored["status"]) == (f"{job['title']}!", "in_progress")
+        changes = sorted(
+            sorted(event["previous"])
+            for event in events_for(superuser, job["id"])
+            if event["type"] == "job.updated"
+        )
+        assert changes == [["status"], ["title"]]  # one status change, told once
