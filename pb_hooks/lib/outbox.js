@@ -20,13 +20,21 @@ function nextSeq(txApp) {
  * PocketBase saves whole rows, so an update that read its record before another writer
  * committed would put that writer's fields back: a caption edit racing the thumbnailer left the
  * photo `processing` without its thumbnail, a title edit undid a status change. Inside the
- * writer's transaction, each field this update leaves as it read it takes the committed value.
- * Answers the record as committed, which the event compares with (not `record.original()`,
- * read before the transaction: two updates racing to end one photo's processing would both
- * see it unfinished and both write `photo.ready`).
+ * writer's transaction, each field this update leaves as it read it takes the committed value;
+ * a record deleted meanwhile is a 404. Answers the record as committed, which the event compares
+ * with (not `record.original()`, read before the transaction: two updates racing to end one
+ * photo's processing would both see it unfinished and both write `photo.ready`).
  */
 function keepCommittedChanges(txApp, record) {
-  const committed = txApp.findRecordById(record.collection(), record.id);
+  let committed;
+  try {
+    committed = txApp.findRecordById(record.collection(), record.id);
+  } catch (err) {
+    if (String(err).includes("no rows")) {
+      throw new NotFoundError("The record was deleted meanwhile.");
+    }
+    throw err;
+  }
   const original = record.original();
   for (const field of record.collection().fields) {
     const name = field.getName();

@@ -102,3 +102,33 @@ def test_a_title_edit_racing_a_status_change_keeps_both(
             if event["type"] == "job.updated"
         )
         assert changes == [["status"], ["title"]]  # one status change, told once
+
+
+def test_an_update_racing_a_delete_is_not_found(
+    team_a: SeededTeam,
+    office_a: httpx.Client,
+    superuser: httpx.Client,
+    make_job: Callable[..., Record],
+) -> None:
+    """The update comes first (200) or finds the job gone (404): never a 400 that blames the
+    input, and no event for a job that no longer exists."""
+    jobs = [make_job(team_a.id) for _ in range(PAIRS)]
+    answers: list[int] = []
+
+    def retitle(job: Record) -> Write:
+        def write() -> httpx.Response:
+            response = office_a.patch(f"{JOBS}/{job['id']}", json={"title": "late"})
+            answers.append(response.status_code)
+            return httpx.Response(200)
+
+        return write
+
+    def delete(job: Record) -> Write:
+        return lambda: httpx.Response(
+            200 if office_a.delete(f"{JOBS}/{job['id']}").is_success else 500
+        )
+
+    _at_once([(retitle(job), delete(job)) for job in jobs])
+    assert set(answers) <= {200, 404}, answers
+    for job in jobs:
+        assert events_for(superuser, job["id"])[-1]["type"] == "job.deleted"
