@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Section, Table, check, num, text
-from tests.support import audit
-from tests.support.morning import FULL, MORNING, Morning, Outcome, Size, play
+from tests.support.morning import FULL, MORNING, Size, play
 from tests.support.soak import WARM_UP, part_of_the_stack, soak
 from tests.support.sse_load import raise_fd_limit
 from tests.support.stack import Stack
@@ -60,25 +59,11 @@ def _alone(size: Size) -> Size:
     )
 
 
-def _checks(morning: Morning, outcome: Outcome) -> dict[str, list[str]]:
-    """The tests' audits of a settled morning (empty lists: all is well)."""
-    ledger, after = outcome.ledger, outcome.after
-    return {
-        "settled": [] if outcome.settled else [str(outcome.state)],
-        "outbox": audit.outbox(ledger),
-        "photos": audit.photos(ledger, after, outcome.uploads),
-        "storage": audit.storage(ledger) + audit.orphans(ledger),
-        "hub": audit.hub(ledger, after, outcome.hub_logs, outcome.hub_opened),
-        "realtime": audit.realtime(ledger, after, outcome.dashboards),
-        "pushes": audit.pushes(ledger, after, morning.shop, outcome.pushes),
-    }
-
-
 def _morning(root: Path, size: Size) -> dict[str, Any]:
     stack = Stack.start(root, sidecar_env=SHIPPED)
     try:
         morning, outcome = play(stack, size)
-        return {"figures": outcome.figures(), "checks": _checks(morning, outcome)}
+        return {"figures": outcome.figures(), "checks": outcome.audit(morning.shop)}
     finally:
         stack.stop()
 
@@ -90,7 +75,7 @@ def _soak(root: Path, seconds: float) -> dict[str, Any]:
         return {
             "seconds": seconds,
             "figures": run.outcome.figures(),
-            "checks": _checks(morning, run.outcome),
+            "checks": run.outcome.audit(morning.shop),
             "errors": run.errors[:20],
             "trends": {name: vars(trend) for name, trend in run.trends.items()},
         }

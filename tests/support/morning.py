@@ -100,6 +100,19 @@ class Outcome:
     def settled(self) -> bool:
         return bool(self.state["settled"])
 
+    def audit(self, shop: Shop) -> dict[str, list[str]]:
+        """Every check of a morning without faults, by name (empty lists: all is well)."""
+        ledger, after = self.ledger, self.after
+        return {
+            "settled": [] if self.settled else [str(self.state)],
+            "outbox": audit.outbox(ledger),
+            "photos": audit.photos(ledger, after, self.uploads),
+            "storage": audit.storage(ledger) + audit.orphans(ledger),
+            "hub": audit.hub(ledger, after, self.hub_logs, self.hub_opened),
+            "realtime": audit.realtime(ledger, after, self.dashboards),
+            "pushes": audit.pushes(ledger, after, shop, self.pushes),
+        }
+
     @property
     def upload_ms(self) -> list[float]:
         return [u.seconds * 1000 for u in self.uploads if u.finished]
