@@ -90,10 +90,9 @@ function previousValues(record, committed) {
   }
   const before = committed.publicExport();
   const previous = {};
-  const fields = record.collection().fields;
-  for (let i = 0; i < fields.length; i++) {
-    const name = fields[i].getName();
-    if (name !== "updated" && record.getString(name) !== committed.getString(name)) {
+  for (const field of record.collection().fields) {
+    const name = field.getName();
+    if (name !== "updated" && valueKey(record, field) !== valueKey(committed, field)) {
       previous[name] = before[name];
     }
   }
